@@ -1,0 +1,228 @@
+/**
+ * The storage contract. A {@link RelationAdapter} stores rows; the `RelatedManager` owns every
+ * rule (validation, key coercion, de-duplication, diffs, mirror rows, events, transactions).
+ *
+ * Adapters receive clean input only: keys already coerced to the model's key type and
+ * de-duplicated, non-empty key lists, known column names, and specs resolved at definition time.
+ * Each method is one set-oriented operation, which an SQL adapter runs as one statement
+ * (or a few chunks of one statement when bind-parameter limits require it).
+ */
+
+/** A primary-key value, coerced to the model's key type. */
+export type Key = string | number | bigint
+
+/** How a model's primary key is typed and coerced. */
+export type KeyType = 'integer' | 'bigint' | 'string' | 'uuid'
+
+/** A row as stored: column name to value. */
+export type Row = Record<string, unknown>
+
+/** A table holding the rows of a model (the source or target of a relation). */
+export interface TableSpec {
+  /** The model name, for messages (`Publication`). */
+  readonly model: string
+  /** The table name. */
+  readonly table: string
+  /** The primary key column. */
+  readonly primaryKey: string
+  /** How the primary key is typed. */
+  readonly keyType: KeyType
+  /** The declared columns, when the model declares them. */
+  readonly columns: readonly string[] | undefined
+}
+
+/**
+ * One direction of a many-to-many relation, resolved at definition time: the manager's
+ * source is `source`, the objects it manages are `target`, and the join table links them
+ * through `sourceColumn` and `targetColumn`. The reverse manager gets the same join table
+ * with the columns swapped.
+ */
+export interface LinkSpec {
+  /** The join (through) table. */
+  readonly table: string
+  /** The join table's own primary key column, if it has one (an auto join table has `id`). */
+  readonly primaryKey: string | undefined
+  /** The column holding the source key. */
+  readonly sourceColumn: string
+  /** The column holding the target key. */
+  readonly targetColumn: string
+  /** Every column of the join table that throughline knows, link columns included. */
+  readonly columns: readonly string[]
+  /**
+   * Whether `(sourceColumn, targetColumn)` is unique in storage. When true, `insertLinks` must
+   * ignore rows that already exist (`ON CONFLICT DO NOTHING`), which makes concurrent adds safe.
+   */
+  readonly unique: boolean
+  /** The model whose key is in `sourceColumn`. */
+  readonly source: TableSpec
+  /** The model whose key is in `targetColumn`. */
+  readonly target: TableSpec
+}
+
+/** The lookups `filter()` supports, on target columns. */
+export type LookupOperator =
+  | 'exact'
+  | 'in'
+  | 'startswith'
+  | 'endswith'
+  | 'contains'
+  | 'gt'
+  | 'gte'
+  | 'lt'
+  | 'lte'
+  | 'isnull'
+
+/**
+ * One condition on a target column. Values are already validated for the operator:
+ * `in` has a non-empty array, `isnull` a boolean, the string lookups a string, and `exact`
+ * never null (null becomes `isnull: true`).
+ */
+export interface Condition {
+  readonly column: string
+  readonly op: LookupOperator
+  readonly value: unknown
+}
+
+/** One ordering term on a target column. */
+export interface OrderTerm {
+  readonly column: string
+  readonly direction: 'asc' | 'desc'
+}
+
+/**
+ * A read of the targets linked from one source. Conditions are ANDed. `orderBy` always ends
+ * with the target primary key, so that every adapter returns the same order.
+ */
+export interface TargetQuery {
+  readonly where: readonly Condition[]
+  readonly orderBy: readonly OrderTerm[]
+  readonly limit: number | undefined
+  readonly offset: number | undefined
+}
+
+/** Input of {@link RelationAdapter.probeLinks}. */
+export interface ProbeLinksInput {
+  readonly link: LinkSpec
+  readonly source: Key
+  /** Target keys to check for existence (and, with scope `'targets'`, for links). */
+  readonly targets: readonly Key[]
+  /**
+   * `'targets'`: `linked` lists which of `targets` are linked from `source`.
+   * `'all'`: `linked` lists every target key linked from `source`, given or not.
+   */
+  readonly scope: 'targets' | 'all'
+}
+
+/** Result of {@link RelationAdapter.probeLinks}. */
+export interface ProbeLinksResult {
+  /** The keys of `targets` that have a row in the target table. */
+  readonly existing: readonly Key[]
+  /** Linked target keys, per the requested scope. */
+  readonly linked: readonly Key[]
+}
+
+/** Input of {@link RelationAdapter.insertLinks}. */
+export interface InsertLinksInput {
+  readonly link: LinkSpec
+  /** `[sourceKey, targetKey]` pairs, distinct, to write into `sourceColumn` and `targetColumn`. */
+  readonly pairs: readonly (readonly [Key, Key])[]
+  /** Extra column values shared by every inserted row (through defaults, resolved). */
+  readonly values: Readonly<Row>
+}
+
+/** Input of {@link RelationAdapter.deleteLinks}. */
+export interface DeleteLinksInput {
+  readonly link: LinkSpec
+  readonly source: Key
+  /** The target keys to unlink, or `undefined` to unlink every target of `source`. */
+  readonly targets: readonly Key[] | undefined
+  /** Also delete the mirror rows `(target, source)` of a symmetrical relation. */
+  readonly mirror: boolean
+}
+
+/** Input of the target reads. */
+export interface SelectTargetsInput {
+  readonly link: LinkSpec
+  readonly source: Key
+  readonly query: TargetQuery
+}
+
+/** Input of {@link RelationAdapter.selectThroughRows}. */
+export interface SelectThroughRowsInput {
+  readonly link: LinkSpec
+  readonly source: Key
+  /** Only the rows linking to these targets, or every row of `source` when `undefined`. */
+  readonly targets: readonly Key[] | undefined
+}
+
+/** Input of {@link RelationAdapter.insertTarget}. */
+export interface InsertTargetInput {
+  readonly target: TableSpec
+  readonly values: Readonly<Row>
+}
+
+/** Input of {@link RelationAdapter.updateTargets}. */
+export interface UpdateTargetsInput {
+  readonly target: TableSpec
+  readonly keys: readonly Key[]
+  readonly values: Readonly<Row>
+}
+
+/**
+ * What an adapter can do, declared rather than probed. The conformance suite skips tests
+ * only by these flags, and says so.
+ */
+export interface AdapterCapabilities {
+  /**
+   * Whether a failed transaction leaves nothing behind. The manager runs every write call
+   * in one transaction; an adapter without real transactions cannot promise atomic calls.
+   */
+  readonly transactions: boolean
+  /** The most bind parameters one statement may carry, used to size chunks. `Infinity` if unlimited. */
+  readonly maxBindParameters: number
+}
+
+/**
+ * The storage contract every adapter implements. All methods are async and take one object
+ * argument. See `docs/adapters.md` for the rules and `throughline/conformance` for the suite
+ * that proves an adapter follows them.
+ */
+export interface RelationAdapter {
+  /** A short name for messages and test titles, such as `'memory'` or `'knex(pg)'`. */
+  readonly name: string
+  /** What this adapter supports. */
+  readonly capabilities: AdapterCapabilities
+  /**
+   * The number of statements this adapter (and the transactions it opened) has run so far.
+   * Tests read it to assert statement budgets.
+   */
+  readonly statementCount: number
+
+  /**
+   * Runs `work` in a transaction and commits when it resolves, rolls back when it rejects.
+   * Called on an adapter that is already inside a transaction, it opens a savepoint, so
+   * that a failed call inside the caller's transaction undoes only its own writes.
+   */
+  transaction<R>(work: (adapter: RelationAdapter) => Promise<R>): Promise<R>
+
+  /** One read: which targets exist, and which are linked from `source`. */
+  probeLinks(input: ProbeLinksInput): Promise<ProbeLinksResult>
+  /** Inserts link rows. With `link.unique`, rows that already exist are skipped, never an error. */
+  insertLinks(input: InsertLinksInput): Promise<void>
+  /** Deletes link rows and resolves to how many rows were deleted. */
+  deleteLinks(input: DeleteLinksInput): Promise<number>
+
+  /** The target rows linked from `source`, in `query.orderBy` order, one per link row. */
+  selectTargets(input: SelectTargetsInput): Promise<Row[]>
+  /** The keys of the target rows `selectTargets` would return, in the same order. */
+  selectTargetKeys(input: SelectTargetsInput): Promise<Key[]>
+  /** How many rows `selectTargets` would return, ignoring `limit`, `offset` and `orderBy`. */
+  countTargets(input: SelectTargetsInput): Promise<number>
+  /** The join rows of `source`, with every column, in join-table primary key order when there is one. */
+  selectThroughRows(input: SelectThroughRowsInput): Promise<Row[]>
+
+  /** Inserts one target row and resolves to it as stored, generated key included. */
+  insertTarget(input: InsertTargetInput): Promise<Row>
+  /** Updates target rows by key and resolves to how many rows changed. */
+  updateTargets(input: UpdateTargetsInput): Promise<number>
+}

@@ -1,0 +1,203 @@
+/**
+ * Every error that throughline throws is a {@link ThroughlineError} with a stable `code`.
+ * Messages may be reworded between releases; codes never change within a major version.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await favorites.of(user).add(interviewId)
+ * } catch (error) {
+ *   if (isThroughlineError(error, 'M2M_TARGET_NOT_FOUND')) return reply.status(404)
+ *   throw error
+ * }
+ * ```
+ */
+
+/** Every error code throughline can produce, as a readonly tuple. */
+export const ERROR_CODES = [
+  'M2M_INVALID_DEFINITION',
+  'M2M_REVERSE_HIDDEN',
+  'M2M_NO_ADAPTER',
+  'M2M_UNSAVED_SOURCE',
+  'M2M_UNSAVED_TARGET',
+  'M2M_WRONG_MODEL',
+  'M2M_INVALID_KEY',
+  'M2M_TARGET_NOT_FOUND',
+  'M2M_UNKNOWN_COLUMN',
+  'M2M_INVALID_LOOKUP',
+  'M2M_INVALID_ARGUMENT',
+  'M2M_MISSING_THROUGH_VALUE',
+  'M2M_NOT_FOUND',
+  'M2M_MULTIPLE_FOUND',
+  'M2M_CONSTRAINT_VIOLATION',
+  'M2M_STORAGE',
+] as const
+
+/** A stable error code, such as `'M2M_UNSAVED_TARGET'`. */
+export type ErrorCode = (typeof ERROR_CODES)[number]
+
+/** Options accepted by every throughline error constructor. */
+export interface ThroughlineErrorOptions {
+  /** The underlying error, such as the driver error behind a {@link StorageError}. */
+  readonly cause?: unknown
+}
+
+/**
+ * The base class of every error throughline throws. Branch on `code`, not on the message.
+ */
+export class ThroughlineError extends Error {
+  override readonly name: string = 'ThroughlineError'
+  /** The stable code of this error. */
+  readonly code: ErrorCode
+
+  constructor(code: ErrorCode, message: string, options: ThroughlineErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+  }
+}
+
+/** A model, through or relation definition that cannot work. Thrown when it is defined. */
+export class DefinitionError extends ThroughlineError {
+  override readonly name = 'DefinitionError' as const
+  declare readonly code: 'M2M_INVALID_DEFINITION' | 'M2M_REVERSE_HIDDEN' | 'M2M_NO_ADAPTER'
+
+  constructor(
+    message: string,
+    code: 'M2M_INVALID_DEFINITION' | 'M2M_REVERSE_HIDDEN' | 'M2M_NO_ADAPTER' = 'M2M_INVALID_DEFINITION',
+  ) {
+    super(code, message)
+  }
+}
+
+/**
+ * An instance without a primary key value was used: as the source of a manager
+ * (`M2M_UNSAVED_SOURCE`, thrown by `of()`) or as a target (`M2M_UNSAVED_TARGET`).
+ */
+export class UnsavedInstanceError extends ThroughlineError {
+  override readonly name = 'UnsavedInstanceError' as const
+  declare readonly code: 'M2M_UNSAVED_SOURCE' | 'M2M_UNSAVED_TARGET'
+
+  // Not useless: it narrows `code` to the two codes this class may carry.
+  // eslint-disable-next-line @typescript-eslint/no-useless-constructor
+  constructor(code: 'M2M_UNSAVED_SOURCE' | 'M2M_UNSAVED_TARGET', message: string) {
+    super(code, message)
+  }
+}
+
+/** An object of another model was passed, e.g. an Article where a Publication is expected. */
+export class WrongModelError extends ThroughlineError {
+  override readonly name = 'WrongModelError' as const
+  declare readonly code: 'M2M_WRONG_MODEL'
+
+  constructor(message: string) {
+    super('M2M_WRONG_MODEL', message)
+  }
+}
+
+/** A key that cannot be a primary key of the model: null, NaN, a fraction, an object, "abc" for an integer key... */
+export class InvalidKeyError extends ThroughlineError {
+  override readonly name = 'InvalidKeyError' as const
+  declare readonly code: 'M2M_INVALID_KEY'
+
+  constructor(message: string) {
+    super('M2M_INVALID_KEY', message)
+  }
+}
+
+/** A well-formed key that no target row has. `keys` lists the missing keys. */
+export class TargetNotFoundError extends ThroughlineError {
+  override readonly name = 'TargetNotFoundError' as const
+  declare readonly code: 'M2M_TARGET_NOT_FOUND'
+  /** The keys that have no row, as coerced by the model's key type. */
+  readonly keys: readonly unknown[]
+
+  constructor(message: string, keys: readonly unknown[], options: ThroughlineErrorOptions = {}) {
+    super('M2M_TARGET_NOT_FOUND', message, options)
+    this.keys = keys
+  }
+}
+
+/** A column name that the model or through table does not declare, in `throughDefaults`, `filter` or `create`. */
+export class UnknownColumnError extends ThroughlineError {
+  override readonly name = 'UnknownColumnError' as const
+  declare readonly code: 'M2M_UNKNOWN_COLUMN'
+
+  constructor(message: string) {
+    super('M2M_UNKNOWN_COLUMN', message)
+  }
+}
+
+/** A `filter()` lookup that does not exist (`title__like`) or a value it cannot take. */
+export class InvalidLookupError extends ThroughlineError {
+  override readonly name = 'InvalidLookupError' as const
+  declare readonly code: 'M2M_INVALID_LOOKUP'
+
+  constructor(message: string) {
+    super('M2M_INVALID_LOOKUP', message)
+  }
+}
+
+/** An argument of the wrong shape: `set(7)`, an options object with unknown keys, a negative limit... */
+export class InvalidArgumentError extends ThroughlineError {
+  override readonly name = 'InvalidArgumentError' as const
+  declare readonly code: 'M2M_INVALID_ARGUMENT'
+
+  constructor(message: string) {
+    super('M2M_INVALID_ARGUMENT', message)
+  }
+}
+
+/** A through column that is required has no value from `throughDefaults` nor from its declared default. */
+export class MissingThroughValueError extends ThroughlineError {
+  override readonly name = 'MissingThroughValueError' as const
+  declare readonly code: 'M2M_MISSING_THROUGH_VALUE'
+
+  constructor(message: string) {
+    super('M2M_MISSING_THROUGH_VALUE', message)
+  }
+}
+
+/** `get()` found no row (`M2M_NOT_FOUND`) or more than one (`M2M_MULTIPLE_FOUND`). */
+export class LookupError extends ThroughlineError {
+  override readonly name = 'LookupError' as const
+  declare readonly code: 'M2M_NOT_FOUND' | 'M2M_MULTIPLE_FOUND'
+
+  // Not useless: it narrows `code` to the two codes this class may carry.
+  // eslint-disable-next-line @typescript-eslint/no-useless-constructor
+  constructor(code: 'M2M_NOT_FOUND' | 'M2M_MULTIPLE_FOUND', message: string) {
+    super(code, message)
+  }
+}
+
+/**
+ * The storage refused or failed a statement. `code` is `M2M_CONSTRAINT_VIOLATION` when a
+ * constraint (unique, not null, foreign key on the source) refused it, `M2M_STORAGE` otherwise.
+ * The driver's error is the `cause`.
+ */
+export class StorageError extends ThroughlineError {
+  override readonly name = 'StorageError' as const
+  declare readonly code: 'M2M_STORAGE' | 'M2M_CONSTRAINT_VIOLATION'
+  /** The name of the adapter that failed. */
+  readonly adapter: string
+
+  constructor(
+    adapter: string,
+    message: string,
+    options: ThroughlineErrorOptions & { readonly code?: 'M2M_STORAGE' | 'M2M_CONSTRAINT_VIOLATION' } = {},
+  ) {
+    super(options.code ?? 'M2M_STORAGE', `[${adapter}] ${message}`, options)
+    this.adapter = adapter
+  }
+}
+
+/**
+ * Whether `error` is a throughline error, optionally with the given code.
+ *
+ * @example
+ * ```ts
+ * if (isThroughlineError(error, 'M2M_UNSAVED_TARGET')) console.log('save it first')
+ * ```
+ */
+export function isThroughlineError(error: unknown, code?: ErrorCode): error is ThroughlineError {
+  return error instanceof ThroughlineError && (code === undefined || error.code === code)
+}

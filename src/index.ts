@@ -1,0 +1,99 @@
+/**
+ * throughline: Django's many-to-many related manager for TypeScript.
+ *
+ * @example
+ * ```ts
+ * import { defineModel, manyToMany, MemoryAdapter } from 'throughline'
+ *
+ * const User = defineModel<{ id: number; name: string }>('User', { table: 'users' })
+ * const Interview = defineModel<{ id: number; title: string }>('Interview', { table: 'interviews' })
+ * const favorites = manyToMany(User, Interview, { name: 'favorite_interviews', adapter: new MemoryAdapter() })
+ *
+ * const liked = await favorites.of(user).toggle(interview) // true: now a favourite
+ * ```
+ *
+ * @packageDocumentation
+ */
+export type {
+  AdapterCapabilities,
+  Condition,
+  DeleteLinksInput,
+  InsertLinksInput,
+  InsertTargetInput,
+  Key,
+  KeyType,
+  LinkSpec,
+  LookupOperator,
+  OrderTerm,
+  ProbeLinksInput,
+  ProbeLinksResult,
+  RelationAdapter,
+  Row,
+  SelectTargetsInput,
+  SelectThroughRowsInput,
+  TableSpec,
+  TargetQuery,
+  UpdateTargetsInput,
+} from './adapter/relation-adapter.js'
+export { MemoryAdapter } from './adapters/memory/memory-adapter.js'
+export {
+  DefinitionError,
+  ERROR_CODES,
+  InvalidArgumentError,
+  InvalidKeyError,
+  InvalidLookupError,
+  isThroughlineError,
+  LookupError,
+  MissingThroughValueError,
+  StorageError,
+  TargetNotFoundError,
+  ThroughlineError,
+  UnknownColumnError,
+  UnsavedInstanceError,
+  WrongModelError,
+  type ErrorCode,
+  type ThroughlineErrorOptions,
+} from './errors/throughline-error.js'
+export {
+  M2M_ACTIONS,
+  type M2MAction,
+  type M2MChangedEvent,
+  type M2MChangeEvent,
+  type M2MClearEvent,
+  type M2MEventName,
+  type M2MListener,
+} from './events/relation-events.js'
+export {
+  RelatedManager,
+  type GetOrCreateOptions,
+  type SetOptions,
+  type TargetInput,
+  type TargetsInput,
+  type ThroughDefaults,
+  type ThroughOptions,
+  type UpdateOrCreateOptions,
+} from './manager/related-manager.js'
+export { RelatedQuery } from './manager/related-query.js'
+export { LOOKUPS, type LookupValue, type OrderBy, type Where } from './manager/parse-where.js'
+export { coerceKey } from './model/coerce-key.js'
+export {
+  defineModel,
+  type AnyModel,
+  type DefaultRow,
+  type KeyOf,
+  type KeyTypeFor,
+  type Model,
+  type ModelOptions,
+  type ModelOptionsBase,
+  type OrderingTerm,
+  type RowOf,
+} from './model/define-model.js'
+export { defineThrough, type Through, type ThroughColumn, type ThroughOptions as ThroughTableOptions, type ValueOrFactory } from './model/define-through.js'
+export { modelOf } from './model/model-of.js'
+export {
+  manyToMany,
+  Relation,
+  type AutoThroughRow,
+  type ManyToManyOptions,
+  type ThroughInfo,
+} from './relation/many-to-many.js'

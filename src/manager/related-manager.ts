@@ -1,0 +1,493 @@
+import type { Key, LinkSpec, RelationAdapter, Row } from '../adapter/relation-adapter.js'
+import {
+  InvalidArgumentError,
+  MissingThroughValueError,
+  TargetNotFoundError,
+  UnknownColumnError,
+} from '../errors/throughline-error.js'
+import type { M2MAction, M2MChangedEvent } from '../events/relation-events.js'
+import { coerceKey, resolveTargetKey, type TargetVerb } from '../model/coerce-key.js'
+import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
+import type { ValueOrFactory } from '../model/define-through.js'
+import { isIdentifier } from '../model/identifier.js'
+import { tagRow } from '../model/model-of.js'
+import type { RelationCore } from '../relation/many-to-many.js'
+import type { OrderBy, Where } from './parse-where.js'
+import { RelatedQuery } from './related-query.js'
+import { inTransaction, storageCall } from './storage-call.js'
+
+/** The primary key column name of a model. */
+type PkOf<M extends AnyModel> = M['primaryKey'] & keyof RowOf<M>
+
+/**
+ * A target: a row of the target model (any object carrying its primary key), or a raw key.
+ * Keys given as strings are coerced (`"3"` is the integer key 3).
+ */
+export type TargetInput<M extends AnyModel> =
+  | Pick<RowOf<M>, PkOf<M>>
+  | KeyOf<M>
+  | (KeyOf<M> extends number | bigint ? string : never)
+
+/** One target or several. */
+export type TargetsInput<M extends AnyModel> = TargetInput<M> | readonly TargetInput<M>[]
+
+/**
+ * Values for the extra columns of the link rows a call inserts. A function is called once
+ * per call and its value shared by every row, mirror rows included.
+ */
+export type ThroughDefaults<TThrough extends object> = {
+  readonly [K in keyof TThrough]?: ValueOrFactory<TThrough[K]>
+}
+
+/** Options of the calls that may insert link rows. */
+export interface ThroughOptions<TThrough extends object> {
+  /** Values for the extra columns of the link rows this call inserts (only those). */
+  readonly throughDefaults?: ThroughDefaults<TThrough>
+}
+
+/** Options of {@link RelatedManager.set}. */
+export interface SetOptions<TThrough extends object> extends ThroughOptions<TThrough> {
+  /**
+   * `false` (the default): diff, keeping the links that stay (and their through values).
+   * `true`: clear every link, then add them all again, as Django's `set(clear=True)`.
+   */
+  readonly clear?: boolean
+}
+
+/** Options of {@link RelatedManager.getOrCreate}. */
+export interface GetOrCreateOptions<T extends AnyModel, TThrough extends object> extends ThroughOptions<TThrough> {
+  /** Extra column values for the created row only. */
+  readonly defaults?: Partial<RowOf<T>>
+}
+
+/** Options of {@link RelatedManager.updateOrCreate}. */
+export interface UpdateOrCreateOptions<T extends AnyModel, TThrough extends object> extends ThroughOptions<TThrough> {
+  /** Values written to the row found, and used for the created row unless `createDefaults` is given. */
+  readonly defaults?: Partial<RowOf<T>>
+  /** Values for the created row only. */
+  readonly createDefaults?: Partial<RowOf<T>>
+}
+
+/** What a manager is bound to. Internal. */
+export interface ManagerContext {
+  readonly core: RelationCore
+  readonly link: LinkSpec
+  readonly reverse: boolean
+  readonly adapter: RelationAdapter
+  readonly instance: unknown
+  readonly sourceKey: Key
+  readonly sourceModel: AnyModel
+  readonly targetModel: AnyModel
+}
+
+interface ResolvedThroughValues {
+  readonly values: Row
+  readonly missing: readonly string[]
+}
+
+/**
+ * The related objects of one instance, with Django's many-to-many semantics: idempotent
+ * `add`, `set` by diff, `remove`, `clear`, `create`, `toggle`, reads, and `m2m_changed`
+ * events. Every write is one transaction; every call is a constant number of statements
+ * however many targets it gets. Get one with `relation.of(instance)`.
+ *
+ * @example
+ * ```ts
+ * const pubs = publications.of(article)
+ * await pubs.add([p1, p2])          // idempotent; links only what is missing
+ * await pubs.set([p2, p3])          // removes p1, adds p3, keeps p2's link row
+ * await pubs.filter({ title__startswith: 'Science' }).count()
+ * ```
+ */
+export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough extends object> {
+  readonly #context: ManagerContext
+
+  /** @internal Use `relation.of(instance)`. */
+  constructor(context: ManagerContext) {
+    this.#context = context
+  }
+
+  /** The key of the instance this manager belongs to. */
+  get sourceKey(): KeyOf<S> {
+    return this.#context.sourceKey as KeyOf<S>
+  }
+
+  /** The model of the managed objects. */
+  get model(): T {
+    return this.#context.targetModel as T
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  /**
+   * Links the targets. Targets already linked are left as they are (their through values
+   * too); keys given twice, or as `3` and `"3"`, count once. Every key must have a target row
+   * (`M2M_TARGET_NOT_FOUND` otherwise, with nothing written). Emits `pre_add`/`post_add` with
+   * the keys actually added, even when that is none; an empty list does nothing at all.
+   */
+  async add(targets: TargetsInput<T>, options: ThroughOptions<TThrough> = {}): Promise<void> {
+    const keys = this.#resolveTargets(targets, 'add')
+    if (keys.length === 0) return
+    const through = this.#resolveThroughValues(options)
+    await inTransaction(this.#context.adapter, (tx) => this.#addKeys(tx, keys, through, 'targets'))
+  }
+
+  /**
+   * Unlinks the targets (every link row of each pair). Targets that are not linked, or have
+   * no row at all, are ignored. Emits `pre_remove`/`post_remove` with the keys asked to be
+   * removed; an empty list does nothing at all.
+   */
+  async remove(targets: TargetsInput<T>): Promise<void> {
+    const keys = this.#resolveTargets(targets, 'remove')
+    if (keys.length === 0) return
+    await inTransaction(this.#context.adapter, (tx) => this.#deleteWithEvents(tx, keys))
+  }
+
+  /** Unlinks every target. Always emits `pre_clear`/`post_clear` (with `pkSet` null), even when nothing was linked. */
+  async clear(): Promise<void> {
+    await inTransaction(this.#context.adapter, (tx) => this.#clear(tx))
+  }
+
+  /**
+   * Makes the linked targets exactly `targets`. By default it diffs: one read, then removes
+   * the links that go and adds the ones that are new, leaving the links that stay untouched
+   * (their through values are kept). With `clear: true` it clears and adds everything again.
+   * Events: `pre_remove`/`post_remove` if anything goes, then `pre_add`/`post_add` if
+   * anything is new; with `clear: true`, `pre_clear`/`post_clear` then the add pair.
+   */
+  async set(targets: Iterable<TargetInput<T>>, options: SetOptions<TThrough> = {}): Promise<void> {
+    // Callers from JavaScript (or `as any`) can pass anything: check before reading it.
+    const input: unknown = targets
+    if (typeof input !== 'object' || input === null || typeof (input as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
+      throw new InvalidArgumentError(`set() takes an array (or another iterable) of targets; got ${formatValue(targets)}. Use set([]) to unlink everything.`)
+    }
+    // Read the iterable once, before any write, so that passing a query's result works.
+    const keys = this.#resolveTargets([...targets], 'set')
+    const through = this.#resolveThroughValues(options)
+    const { adapter, link, sourceKey } = this.#context
+    await inTransaction(adapter, async (tx) => {
+      if (options.clear === true) {
+        await this.#clear(tx)
+        if (keys.length > 0) await this.#addKeys(tx, keys, through, 'known-unlinked')
+        return
+      }
+      const probe = await storageCall(tx, () => tx.probeLinks({ link, source: sourceKey, targets: keys, scope: 'all' }))
+      const linked = new Set(probe.linked)
+      const wanted = new Set(keys)
+      const removed = probe.linked.filter((key) => !wanted.has(key))
+      const added = keys.filter((key) => !linked.has(key))
+      this.#assertExisting(added, probe.existing)
+      if (removed.length > 0) await this.#deleteWithEvents(tx, removed)
+      if (added.length > 0) await this.#insertWithEvents(tx, added, through)
+    })
+  }
+
+  /**
+   * Links the target if it is not linked, unlinks it if it is, in one transaction, and
+   * resolves to the new state: `true` when it is now linked. The seeds' favourite button.
+   */
+  async toggle(target: TargetInput<T>, options: ThroughOptions<TThrough> = {}): Promise<boolean> {
+    const key = resolveTargetKey(target, this.#context.targetModel, 'toggle')
+    const through = this.#resolveThroughValues(options)
+    const { adapter, link, sourceKey } = this.#context
+    return inTransaction(adapter, async (tx) => {
+      const probe = await storageCall(tx, () => tx.probeLinks({ link, source: sourceKey, targets: [key], scope: 'targets' }))
+      if (probe.linked.length > 0) {
+        await this.#deleteWithEvents(tx, [key])
+        return false
+      }
+      this.#assertExisting([key], probe.existing)
+      await this.#insertWithEvents(tx, [key], through)
+      return true
+    })
+  }
+
+  /**
+   * Creates a target row and links it, atomically (unlike Django, where a failed link leaves
+   * the new row behind). Resolves to the new row, generated key included.
+   */
+  async create(fields: Partial<RowOf<T>>, options: ThroughOptions<TThrough> = {}): Promise<RowOf<T>> {
+    const values = this.#targetValues(fields, 'create()')
+    const through = this.#resolveThroughValues(options)
+    return inTransaction(this.#context.adapter, (tx) => this.#createLinked(tx, values, through))
+  }
+
+  /**
+   * Finds the one linked target matching `lookup`, or creates and links it. As in Django,
+   * only linked targets are searched: an unlinked row that matches is not found, and a new
+   * one is created. Resolves to `[row, created]`.
+   */
+  async getOrCreate(lookup: Where<T>, options: GetOrCreateOptions<T, TThrough> = {}): Promise<[RowOf<T>, boolean]> {
+    const query = this.query().filter(lookup)
+    const values = { ...this.#lookupValues(lookup), ...this.#targetValues(options.defaults ?? {}, 'getOrCreate() defaults') }
+    const through = this.#resolveThroughValues(options)
+    return inTransaction(this.#context.adapter, async (tx) => {
+      const found = await this.#using(tx, query).all()
+      if (found.length > 1) return [await this.#using(tx, query).get(), false]
+      if (found[0] !== undefined) return [found[0], false]
+      return [await this.#createLinked(tx, values, through), true]
+    })
+  }
+
+  /**
+   * Finds the one linked target matching `lookup` and updates it with `defaults`, or creates
+   * and links a new one (with `createDefaults`, else `defaults`). Only linked targets are
+   * searched, as in Django. Resolves to `[row, created]`.
+   */
+  async updateOrCreate(lookup: Where<T>, options: UpdateOrCreateOptions<T, TThrough> = {}): Promise<[RowOf<T>, boolean]> {
+    const query = this.query().filter(lookup)
+    const updates = this.#targetValues(options.defaults ?? {}, 'updateOrCreate() defaults')
+    const creates = {
+      ...this.#lookupValues(lookup),
+      ...(options.createDefaults === undefined ? updates : this.#targetValues(options.createDefaults, 'updateOrCreate() createDefaults')),
+    }
+    const through = this.#resolveThroughValues(options)
+    const { targetModel } = this.#context
+    return inTransaction(this.#context.adapter, async (tx) => {
+      const found = await this.#using(tx, query).get().catch((error: unknown) => {
+        if (error instanceof Error && 'code' in error && error.code === 'M2M_NOT_FOUND') return undefined
+        throw error
+      })
+      if (found === undefined) return [await this.#createLinked(tx, creates, through), true]
+      const key = coerceKey((found as Record<string, unknown>)[targetModel.primaryKey], targetModel)
+      if (Object.keys(updates).length > 0) {
+        await storageCall(tx, () => tx.updateTargets({ target: targetModel.spec, keys: [key], values: updates }))
+        Object.assign(found, updates)
+      }
+      return [found, false]
+    })
+  }
+
+  // ----------------------------------------------------------------- reads
+
+  /** A query over the related objects, to refine with `filter`, `orderBy`, `limit`... */
+  query(): RelatedQuery<T> {
+    const { adapter, link, sourceKey, targetModel } = this.#context
+    return new RelatedQuery<T>({ adapter, link, sourceKey, targetModel })
+  }
+
+  /** The related objects matching `where`. */
+  filter(where: Where<T>): RelatedQuery<T> {
+    return this.query().filter(where)
+  }
+
+  /** The related objects in the given order. */
+  orderBy(...terms: OrderBy<T>[]): RelatedQuery<T> {
+    return this.query().orderBy(...terms)
+  }
+
+  /** Every related object, in the model's ordering (then primary key). */
+  all(): Promise<RowOf<T>[]> {
+    return this.query().all()
+  }
+
+  /** The primary keys of the related objects, in order. */
+  ids(): Promise<KeyOf<T>[]> {
+    return this.query().ids()
+  }
+
+  /** How many objects are related. */
+  count(): Promise<number> {
+    return this.query().count()
+  }
+
+  /** The one related object matching `where`; `M2M_NOT_FOUND` or `M2M_MULTIPLE_FOUND` otherwise. */
+  get(where?: Where<T>): Promise<RowOf<T>> {
+    return this.query().get(where)
+  }
+
+  /**
+   * Whether `target` is linked, or, without an argument, whether anything is.
+   *
+   * @example
+   * ```ts
+   * if (await favorites.of(user).exists(interview)) ...
+   * ```
+   */
+  async exists(target?: TargetInput<T>): Promise<boolean> {
+    if (target === undefined) return this.query().exists()
+    const key = resolveTargetKey(target, this.#context.targetModel, 'check')
+    return this.query()
+      .filter({ pk: key } as Where<T>)
+      .exists()
+  }
+
+  /**
+   * The link rows of this instance with every through column (seed 002's `collect_at`),
+   * optionally only those linking to `targets`. Ordered by the through primary key when the
+   * table has one.
+   */
+  async throughRows(targets?: TargetsInput<T>): Promise<TThrough[]> {
+    const keys = targets === undefined ? undefined : this.#resolveTargets(targets, 'check')
+    if (keys?.length === 0) return []
+    const { adapter, link, sourceKey } = this.#context
+    const rows = await storageCall(adapter, () => adapter.selectThroughRows({ link, source: sourceKey, targets: keys }))
+    return rows as TThrough[]
+  }
+
+  // -------------------------------------------------------------- internals
+
+  #using(tx: RelationAdapter, query: RelatedQuery<T>): RelatedQuery<T> {
+    return query.withAdapter(tx)
+  }
+
+  #resolveTargets(targets: unknown, verb: TargetVerb): Key[] {
+    const list: readonly unknown[] = Array.isArray(targets) ? targets : [targets]
+    const { targetModel } = this.#context
+    const keys = new Set<Key>()
+    for (const target of list) keys.add(resolveTargetKey(target, targetModel, verb))
+    return [...keys]
+  }
+
+  /**
+   * Validates `throughDefaults` against the through columns and evaluates it once for the
+   * call, adding declared column defaults. Unknown columns are an error on every path (Django
+   * ignores them on its fast path).
+   */
+  #resolveThroughValues(options: ThroughOptions<TThrough>): ResolvedThroughValues {
+    const input: unknown = options
+    if (typeof input !== 'object' || input === null) {
+      throw new InvalidArgumentError(`Options must be an object; got ${formatValue(input)}.`)
+    }
+    const { through } = this.#context.core
+    const given: unknown = options.throughDefaults ?? {}
+    if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+      throw new InvalidArgumentError(`throughDefaults must be an object of column values; got ${formatValue(given)}.`)
+    }
+    const values: Row = {}
+    for (const column of Object.keys(given)) {
+      if (!through.columns.has(column)) {
+        const linkColumn = column === through.sourceColumn || column === through.targetColumn || column === through.primaryKey
+        const known = [...through.columns.keys()]
+        throw new UnknownColumnError(
+          linkColumn
+            ? `throughDefaults cannot set "${column}": the relation sets the link columns itself.`
+            : `throughDefaults: the through table "${through.table}" has no column ${formatValue(column)}` +
+                (known.length === 0 ? ' (it has no extra columns).' : `; its extra columns are ${known.join(', ')}.`),
+        )
+      }
+      const value: unknown = (given as Record<string, unknown>)[column]
+      const resolved: unknown = typeof value === 'function' ? (value as () => unknown)() : value
+      if (resolved !== undefined) values[column] = resolved
+    }
+    const missing: string[] = []
+    for (const [column, spec] of through.columns) {
+      if (values[column] === undefined && spec.default !== undefined) {
+        const fallback: unknown = spec.default
+        values[column] = typeof fallback === 'function' ? (fallback as () => unknown)() : fallback
+      }
+      if (spec.required === true && (values[column] === undefined || values[column] === null)) missing.push(column)
+    }
+    return { values, missing }
+  }
+
+  #targetValues(fields: unknown, where: string): Row {
+    if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
+      throw new InvalidArgumentError(`${where} takes an object of column values; got ${formatValue(fields)}.`)
+    }
+    const { targetModel } = this.#context
+    const values: Row = {}
+    for (const column of Object.keys(fields)) {
+      if (!isIdentifier(column) || (targetModel.columns !== undefined && !targetModel.columns.includes(column))) {
+        throw new UnknownColumnError(`${where}: ${targetModel.name} has no column ${formatValue(column)}.`)
+      }
+      const value: unknown = (fields as Record<string, unknown>)[column]
+      if (value !== undefined) values[column] = value
+    }
+    return values
+  }
+
+  /** The plain `column: value` entries of a lookup, which a created row takes (as Django does). */
+  #lookupValues(lookup: Where<T>): Row {
+    const { targetModel } = this.#context
+    const plain: Record<string, unknown> = {}
+    for (const [name, value] of Object.entries(lookup as Record<string, unknown>)) {
+      if (!name.includes('__')) plain[name === 'pk' ? targetModel.primaryKey : name] = value
+    }
+    return this.#targetValues(plain, 'lookup')
+  }
+
+  #assertExisting(keys: readonly Key[], existing: readonly Key[]): void {
+    if (keys.length === 0) return
+    const found = new Set(existing)
+    const missing = keys.filter((key) => !found.has(key))
+    if (missing.length === 0) return
+    const { targetModel } = this.#context
+    const shown = missing.slice(0, 5).map(formatValue).join(', ')
+    throw new TargetNotFoundError(
+      `No ${targetModel.name} has ${targetModel.primaryKey} ${shown}${missing.length > 5 ? ` (and ${String(missing.length - 5)} more)` : ''}. ` +
+        'Create the row first, or check the key.',
+      missing,
+    )
+  }
+
+  async #addKeys(tx: RelationAdapter, keys: readonly Key[], through: ResolvedThroughValues, mode: 'targets' | 'known-unlinked'): Promise<void> {
+    const { link, sourceKey } = this.#context
+    const probe = await storageCall(tx, () => tx.probeLinks({ link, source: sourceKey, targets: keys, scope: 'targets' }))
+    this.#assertExisting(keys, probe.existing)
+    const linked = mode === 'targets' ? new Set(probe.linked) : new Set<Key>()
+    await this.#insertWithEvents(
+      tx,
+      keys.filter((key) => !linked.has(key)),
+      through,
+    )
+  }
+
+  async #insertWithEvents(tx: RelationAdapter, keys: readonly Key[], through: ResolvedThroughValues): Promise<void> {
+    const { link, sourceKey, core } = this.#context
+    if (keys.length > 0 && through.missing.length > 0) {
+      throw new MissingThroughValueError(
+        `The through table "${core.through.table}" needs a value for ${through.missing.map((column) => `"${column}"`).join(', ')}: ` +
+          'pass it in throughDefaults or declare a default for the column.',
+      )
+    }
+    await this.#emit(tx, 'pre_add', keys)
+    if (keys.length > 0) {
+      const pairs: (readonly [Key, Key])[] = keys.map((key) => [sourceKey, key] as const)
+      if (core.symmetrical) {
+        // The mirror rows; a self link (a, a) is one row, not two.
+        for (const key of keys) if (key !== sourceKey) pairs.push([key, sourceKey])
+      }
+      await storageCall(tx, () => tx.insertLinks({ link, pairs, values: through.values }))
+    }
+    await this.#emit(tx, 'post_add', keys)
+  }
+
+  async #deleteWithEvents(tx: RelationAdapter, keys: readonly Key[]): Promise<void> {
+    const { link, sourceKey, core } = this.#context
+    await this.#emit(tx, 'pre_remove', keys)
+    await storageCall(tx, () => tx.deleteLinks({ link, source: sourceKey, targets: keys, mirror: core.symmetrical }))
+    await this.#emit(tx, 'post_remove', keys)
+  }
+
+  async #clear(tx: RelationAdapter): Promise<void> {
+    const { link, sourceKey, core } = this.#context
+    await this.#emit(tx, 'pre_clear', null)
+    await storageCall(tx, () => tx.deleteLinks({ link, source: sourceKey, targets: undefined, mirror: core.symmetrical }))
+    await this.#emit(tx, 'post_clear', null)
+  }
+
+  async #createLinked(tx: RelationAdapter, values: Row, through: ResolvedThroughValues): Promise<RowOf<T>> {
+    const { targetModel } = this.#context
+    const row = await storageCall(tx, () => tx.insertTarget({ target: targetModel.spec, values }))
+    const key = coerceKey(row[targetModel.primaryKey], targetModel)
+    await this.#insertWithEvents(tx, [key], through)
+    return tagRow(row, targetModel) as RowOf<T>
+  }
+
+  async #emit(tx: RelationAdapter, action: M2MAction, keys: readonly Key[] | null): Promise<void> {
+    const { core, instance, reverse, targetModel } = this.#context
+    // No listener, no payload: the common path allocates nothing for events.
+    if (!core.events.active) return
+    const event = {
+      action,
+      relation: core.name,
+      using: tx,
+      instance,
+      reverse,
+      model: targetModel,
+      pkSet: keys === null ? null : new Set(keys),
+    } as unknown as M2MChangedEvent
+    await core.events.emit(event)
+  }
+}

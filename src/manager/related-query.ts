@@ -1,0 +1,145 @@
+import type { Condition, Key, LinkSpec, OrderTerm, RelationAdapter, Row } from '../adapter/relation-adapter.js'
+import { InvalidArgumentError, LookupError } from '../errors/throughline-error.js'
+import { coerceKey } from '../model/coerce-key.js'
+import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
+import { tagRow } from '../model/model-of.js'
+import { parseOrderBy, parseWhere, withKeyOrder, type OrderBy, type Where } from './parse-where.js'
+import { storageCall } from './storage-call.js'
+
+/** What a query needs to read. Internal. */
+export interface QuerySource {
+  readonly adapter: RelationAdapter
+  readonly link: LinkSpec
+  readonly sourceKey: Key
+  readonly targetModel: AnyModel
+}
+
+interface QueryState {
+  readonly where: readonly Condition[]
+  readonly orderBy: readonly OrderTerm[] | undefined
+  readonly limit: number | undefined
+  readonly offset: number | undefined
+}
+
+/**
+ * A lazy, immutable read of the objects related to one instance, like a Django QuerySet
+ * on a related manager. Nothing runs until `all()`, `first()`, `get()`, `count()`,
+ * `exists()` or `ids()`, each of which is one statement.
+ *
+ * @example
+ * ```ts
+ * const liked = await user.favorites.filter({ pk: interview.id }).exists()
+ * const science = await article.publications.filter({ title__startswith: 'Science' }).all()
+ * ```
+ */
+export class RelatedQuery<T extends AnyModel> {
+  readonly #source: QuerySource
+  readonly #state: QueryState
+
+  /** @internal Use `manager.filter()` or `manager.query()`. */
+  constructor(source: QuerySource, state: QueryState = { where: [], orderBy: undefined, limit: undefined, offset: undefined }) {
+    this.#source = source
+    this.#state = state
+  }
+
+  /** Narrows the query: every condition of `where` must also hold. */
+  filter(where: Where<T>): RelatedQuery<T> {
+    const conditions = parseWhere(this.#source.targetModel, where)
+    return new RelatedQuery<T>(this.#source, { ...this.#state, where: [...this.#state.where, ...conditions] })
+  }
+
+  /** Orders the rows: `orderBy('-title', 'id')`. Default is the model's `ordering`, then the primary key. */
+  orderBy(...terms: OrderBy<T>[]): RelatedQuery<T> {
+    return new RelatedQuery<T>(this.#source, { ...this.#state, orderBy: parseOrderBy(this.#source.targetModel, terms) })
+  }
+
+  /** Returns at most `count` rows. */
+  limit(count: number): RelatedQuery<T> {
+    return new RelatedQuery<T>(this.#source, { ...this.#state, limit: checkCount(count, 'limit') })
+  }
+
+  /** Skips the first `count` rows. */
+  offset(count: number): RelatedQuery<T> {
+    return new RelatedQuery<T>(this.#source, { ...this.#state, offset: checkCount(count, 'offset') })
+  }
+
+  /** @internal The same query, run on another adapter (the call's transaction). */
+  withAdapter(adapter: RelationAdapter): RelatedQuery<T> {
+    return new RelatedQuery<T>({ ...this.#source, adapter }, this.#state)
+  }
+
+  /** The related rows, one per link row, tagged with their model. */
+  async all(): Promise<RowOf<T>[]> {
+    if (this.#matchesNothing()) return []
+    const { adapter, link, sourceKey, targetModel } = this.#source
+    const rows = await storageCall(adapter, () => adapter.selectTargets({ link, source: sourceKey, query: this.#query() }))
+    return rows.map((row: Row) => tagRow(row, targetModel) as RowOf<T>)
+  }
+
+  /** The first row in order, or `undefined`. */
+  async first(): Promise<RowOf<T> | undefined> {
+    const [row] = await this.limit(1).all()
+    return row
+  }
+
+  /**
+   * The one row matching `where` (and the query). Throws `M2M_NOT_FOUND` when there is none
+   * and `M2M_MULTIPLE_FOUND` when there are several, like Django's `get()`.
+   */
+  async get(where?: Where<T>): Promise<RowOf<T>> {
+    const query = where === undefined ? this : this.filter(where)
+    const rows = await new RelatedQuery<T>(query.#source, { ...query.#state, limit: 2 }).all()
+    const { targetModel } = this.#source
+    if (rows.length === 0) throw new LookupError('M2M_NOT_FOUND', `No related ${targetModel.name} matches the query.`)
+    if (rows.length > 1) throw new LookupError('M2M_MULTIPLE_FOUND', `More than one related ${targetModel.name} matches the query.`)
+    return rows[0]!
+  }
+
+  /** How many related rows match (duplicate link rows count twice, as in SQL). */
+  async count(): Promise<number> {
+    if (this.#matchesNothing()) return 0
+    const { adapter, link, sourceKey } = this.#source
+    return storageCall(adapter, () => adapter.countTargets({ link, source: sourceKey, query: this.#query() }))
+  }
+
+  /** Whether any related row matches. */
+  async exists(): Promise<boolean> {
+    if (this.#matchesNothing()) return false
+    const { adapter, link, sourceKey } = this.#source
+    const keys = await storageCall(adapter, () =>
+      adapter.selectTargetKeys({ link, source: sourceKey, query: { ...this.#query(), orderBy: [], limit: 1, offset: undefined } }),
+    )
+    return keys.length > 0
+  }
+
+  /** The primary keys of the related rows, in order. */
+  async ids(): Promise<KeyOf<T>[]> {
+    if (this.#matchesNothing()) return []
+    const { adapter, link, sourceKey, targetModel } = this.#source
+    const keys = await storageCall(adapter, () => adapter.selectTargetKeys({ link, source: sourceKey, query: this.#query() }))
+    // Drivers may return keys in another type (PostgreSQL bigint as a string): coerce them back.
+    return keys.map((key) => coerceKey(key, targetModel) as KeyOf<T>)
+  }
+
+  // `in: []` can match nothing: answer without a statement rather than send `IN ()`.
+  #matchesNothing(): boolean {
+    return this.#state.limit === 0 || this.#state.where.some((condition) => condition.op === 'in' && (condition.value as unknown[]).length === 0)
+  }
+
+  #query(): { where: readonly Condition[]; orderBy: OrderTerm[]; limit: number | undefined; offset: number | undefined } {
+    const { targetModel } = this.#source
+    return {
+      where: this.#state.where,
+      orderBy: withKeyOrder(targetModel, this.#state.orderBy ?? targetModel.ordering),
+      limit: this.#state.limit,
+      offset: this.#state.offset,
+    }
+  }
+}
+
+function checkCount(count: number, what: string): number {
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new InvalidArgumentError(`${what}() takes a whole number of rows, 0 or more; got ${formatValue(count)}.`)
+  }
+  return count
+}

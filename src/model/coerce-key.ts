@@ -1,0 +1,130 @@
+import type { Key, KeyType } from '../adapter/relation-adapter.js'
+import { InvalidKeyError, UnsavedInstanceError, WrongModelError } from '../errors/throughline-error.js'
+import { formatValue, type AnyModel } from './define-model.js'
+import { modelOf } from './model-of.js'
+
+const INTEGER = /^[+-]?\d+$/
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+const BIGINT_MIN = -(2n ** 63n)
+const BIGINT_MAX = 2n ** 63n - 1n
+
+/**
+ * Coerces a raw key to the model's key type, like Django's `get_prep_value`: `"3"` and `3`
+ * become the same integer key. Returns `undefined` when the value cannot be such a key;
+ * {@link coerceKey} turns that into an error.
+ */
+export function tryCoerceKey(value: unknown, keyType: KeyType): Key | undefined {
+  switch (keyType) {
+    case 'integer': {
+      if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined
+      if (typeof value === 'string' && INTEGER.test(value)) {
+        const number = Number(value)
+        return Number.isSafeInteger(number) ? number : undefined
+      }
+      if (typeof value === 'bigint') {
+        const number = Number(value)
+        return Number.isSafeInteger(number) ? number : undefined
+      }
+      return undefined
+    }
+    case 'bigint': {
+      let big: bigint | undefined
+      if (typeof value === 'bigint') big = value
+      else if (typeof value === 'number' && Number.isSafeInteger(value)) big = BigInt(value)
+      else if (typeof value === 'string' && INTEGER.test(value) && value.length <= 21) big = BigInt(value)
+      return big !== undefined && big >= BIGINT_MIN && big <= BIGINT_MAX ? big : undefined
+    }
+    case 'string': {
+      if (typeof value === 'string') return value
+      if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined
+      if (typeof value === 'bigint') return String(value)
+      return undefined
+    }
+    case 'uuid':
+      return typeof value === 'string' && UUID.test(value) ? value.toLowerCase() : undefined
+  }
+}
+
+const EXPECTED: Record<KeyType, string> = {
+  integer: 'an integer',
+  bigint: 'a 64-bit integer',
+  string: 'a string',
+  uuid: 'a UUID',
+}
+
+/** Coerces a raw key for `model`, or throws {@link InvalidKeyError}. */
+export function coerceKey(value: unknown, model: AnyModel): Key {
+  const key = tryCoerceKey(value, model.keyType)
+  if (key === undefined) {
+    throw new InvalidKeyError(
+      `${model.name} key "${model.primaryKey}" expected ${EXPECTED[model.keyType]} but got ${formatValue(value)}. ` +
+        `Pass a saved ${model.name} or its primary key.`,
+    )
+  }
+  return key
+}
+
+/** What a target is being resolved for, to word the errors. */
+export type TargetVerb = 'add' | 'remove' | 'set' | 'toggle' | 'check' | 'filter by'
+
+/**
+ * Resolves one target (a model instance, any object carrying the primary key, or a raw key)
+ * to its coerced key. Throws {@link WrongModelError} for an object of another model,
+ * {@link UnsavedInstanceError} for an object without a key, {@link InvalidKeyError} otherwise.
+ */
+export function resolveTargetKey(value: unknown, model: AnyModel, verb: TargetVerb): Key {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date) {
+    return coerceKey(value, model)
+  }
+  assertModel(value, model)
+  const key = (value as Record<string, unknown>)[model.primaryKey]
+  if (key === undefined || key === null) {
+    throw new UnsavedInstanceError(
+      'M2M_UNSAVED_TARGET',
+      `Cannot ${verb} ${model.describe(value)}: it is unsaved (no value for "${model.primaryKey}"). Save it first.`,
+    )
+  }
+  return coerceKey(key, model)
+}
+
+/**
+ * Resolves the source of a manager. Same rules as a target, with Django's message for an
+ * unsaved source.
+ */
+export function resolveSourceKey(value: unknown, model: AnyModel): Key {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date) {
+    if (value === undefined || value === null) {
+      throw new UnsavedInstanceError(
+        'M2M_UNSAVED_SOURCE',
+        `${model.name} is unsaved: it needs a value for "${model.primaryKey}" before this many-to-many relationship can be used.`,
+      )
+    }
+    return coerceKey(value, model)
+  }
+  assertModel(value, model)
+  const key = (value as Record<string, unknown>)[model.primaryKey]
+  if (key === undefined || key === null) {
+    throw new UnsavedInstanceError(
+      'M2M_UNSAVED_SOURCE',
+      `${model.describe(value)} is unsaved: it needs a value for "${model.primaryKey}" before this many-to-many relationship can be used.`,
+    )
+  }
+  return coerceKey(key, model)
+}
+
+function assertModel(value: object, model: AnyModel): void {
+  const tagged = modelOf(value)
+  if (tagged !== undefined && tagged !== model) {
+    throw new WrongModelError(`${model.name} instance expected, got ${tagged.describe(value)}.`)
+  }
+  if (tagged === undefined && model.class !== undefined && !(value instanceof model.class)) {
+    const prototype: unknown = Object.getPrototypeOf(value)
+    // A plain object (a row from a query builder) is accepted; an instance of another class is not.
+    if (prototype !== Object.prototype && prototype !== null) {
+      const className = (value.constructor as { name?: unknown } | undefined)?.name
+      throw new WrongModelError(
+        `${model.name} instance expected, got ${typeof className === 'string' && className !== '' ? `a ${className}` : 'another class'}.`,
+      )
+    }
+  }
+}

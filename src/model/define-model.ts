@@ -1,0 +1,172 @@
+import type { Key, KeyType, TableSpec } from '../adapter/relation-adapter.js'
+import { DefinitionError } from '../errors/throughline-error.js'
+import { isIdentifier } from './identifier.js'
+
+/** The row type of a model defined without one: an integer `id` and any other columns. */
+export interface DefaultRow {
+  id: number
+  [column: string]: unknown
+}
+
+/** The key types that fit a primary key value type `V`. */
+export type KeyTypeFor<V> = [V] extends [bigint]
+  ? 'bigint'
+  : [V] extends [number]
+    ? 'integer'
+    : [V] extends [string]
+      ? 'string' | 'uuid'
+      : KeyType
+
+/** An ordering term on a column: `'title'` ascending, `'-title'` descending. */
+export type OrderingTerm<TRow> = (keyof TRow & string) | `-${keyof TRow & string}`
+
+/** Options of {@link defineModel}. */
+export interface ModelOptionsBase<TRow extends object, TPk extends keyof TRow & string> {
+  /** The table that holds the rows. Default is the model name in lower case. */
+  readonly table?: string
+  /** The primary key column. Default is `'id'`. */
+  readonly primaryKey?: TPk
+  /**
+   * Columns of the table. When given, `filter()`, `orderBy()` and `create()` reject any other
+   * column with `M2M_UNKNOWN_COLUMN`; when absent, any identifier is accepted (and always
+   * quoted by SQL adapters).
+   */
+  readonly columns?: readonly (keyof TRow & string)[]
+  /** Default order of related rows, like Django's `Meta.ordering`. Default is the primary key. */
+  readonly ordering?: readonly OrderingTerm<TRow>[]
+  /** A class whose instances are rows of this model, so that `instanceof` tells models apart. */
+  readonly class?: abstract new (...args: never[]) => TRow
+  /** How a row reads in error messages. Default is `Model(pk=value)`. */
+  readonly describe?: (row: TRow) => string
+}
+
+/** Options of {@link defineModel}; `keyType` is required when the key is not a number. */
+export type ModelOptions<TRow extends object, TPk extends keyof TRow & string> = ModelOptionsBase<TRow, TPk> &
+  ([NonNullable<TRow[TPk]>] extends [number]
+    ? { /** How the primary key is typed. Default is `'integer'`. */ readonly keyType?: 'integer' }
+    : { /** How the primary key is typed. */ readonly keyType: KeyTypeFor<NonNullable<TRow[TPk]>> })
+
+/**
+ * A model: metadata about one of the user's existing tables. throughline never owns the
+ * model; it only needs to know where its rows live and how its key is typed.
+ */
+export interface Model<TRow extends object = DefaultRow, TPk extends keyof TRow & string = keyof TRow & string> {
+  /** The model name, as in messages (`Publication`). */
+  readonly name: string
+  /** The table that holds the rows. */
+  readonly table: string
+  /** The primary key column. */
+  readonly primaryKey: TPk
+  /** How the primary key is typed. */
+  readonly keyType: KeyType
+  /** Declared columns, if any. */
+  readonly columns: readonly string[] | undefined
+  /** Default ordering of related rows. */
+  readonly ordering: readonly { readonly column: string; readonly direction: 'asc' | 'desc' }[]
+  /** The class given in the options, if any. */
+  readonly class: (abstract new (...args: never[]) => TRow) | undefined
+  /** The storage description adapters receive. */
+  readonly spec: TableSpec
+  /** How a row reads in messages. */
+  describe(row: object): string
+  /** Type-only: the row type. Never set at run time. */
+  readonly $row?: TRow
+}
+
+/** Any model. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the row type is variant in both directions here
+export type AnyModel = Model<any, string>
+
+/** The row type of a model. */
+export type RowOf<M extends AnyModel> = Exclude<M['$row'], undefined>
+
+/** The primary key type of a model. */
+export type KeyOf<M extends AnyModel> =
+  M extends Model<infer TRow, infer TPk> ? Extract<NonNullable<TRow[TPk]>, Key> : never
+
+const KEY_TYPES: readonly KeyType[] = ['integer', 'bigint', 'string', 'uuid']
+
+/**
+ * Defines a model over an existing table.
+ *
+ * @example
+ * ```ts
+ * interface Publication { id: number; title: string }
+ * const Publication = defineModel<Publication>('Publication', {
+ *   table: 'publications',
+ *   columns: ['id', 'title'],
+ *   ordering: ['title'],
+ * })
+ * ```
+ */
+export function defineModel<
+  TRow extends object = DefaultRow,
+  TPk extends keyof TRow & string = 'id' extends keyof TRow ? 'id' : keyof TRow & string,
+>(name: string, options: ModelOptions<TRow, TPk> = {} as ModelOptions<TRow, TPk>): Model<TRow, TPk> {
+  if (typeof name !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(name)) {
+    throw new DefinitionError(`defineModel() needs a model name such as "Publication", got ${JSON.stringify(name)}.`)
+  }
+  const table = options.table ?? name.toLowerCase()
+  const primaryKey = (options.primaryKey ?? 'id') as TPk
+  const keyType: KeyType = options.keyType ?? 'integer'
+  if (!KEY_TYPES.includes(keyType)) {
+    throw new DefinitionError(`${name}: keyType must be one of ${KEY_TYPES.join(', ')}; got ${JSON.stringify(keyType)}.`)
+  }
+  for (const [what, value] of [
+    ['table', table],
+    ['primaryKey', primaryKey],
+  ] as const) {
+    if (!isIdentifier(value)) {
+      throw new DefinitionError(`${name}: ${what} must be a plain identifier; got ${JSON.stringify(value)}.`)
+    }
+  }
+  const columns = options.columns === undefined ? undefined : Object.freeze([...new Set<string>(options.columns)])
+  if (columns !== undefined) {
+    for (const column of columns) {
+      if (!isIdentifier(column)) throw new DefinitionError(`${name}: column ${JSON.stringify(column)} is not a plain identifier.`)
+    }
+    if (!columns.includes(primaryKey)) {
+      throw new DefinitionError(`${name}: columns must include the primary key "${primaryKey}".`)
+    }
+  }
+  const ordering = Object.freeze(
+    (options.ordering ?? []).map((term) => {
+      const descending = term.startsWith('-')
+      const column = descending ? term.slice(1) : term
+      if (!isIdentifier(column) || (columns !== undefined && !columns.includes(column))) {
+        throw new DefinitionError(`${name}: ordering names an unknown column ${JSON.stringify(term)}.`)
+      }
+      return Object.freeze({ column, direction: descending ? ('desc' as const) : ('asc' as const) })
+    }),
+  )
+  const describeRow = options.describe
+  const model: Model<TRow, TPk> = {
+    name,
+    table,
+    primaryKey,
+    keyType,
+    columns,
+    ordering,
+    class: options.class,
+    spec: Object.freeze({ model: name, table, primaryKey, keyType, columns }),
+    describe(row: object): string {
+      if (describeRow !== undefined) return `${name} "${describeRow(row as TRow)}"`
+      const key = (row as Record<string, unknown>)[primaryKey]
+      return key === undefined || key === null ? name : `${name}(${primaryKey}=${formatValue(key)})`
+    },
+  }
+  return Object.freeze(model)
+}
+
+/** Formats a value for an error message, safely and briefly. */
+export function formatValue(value: unknown): string {
+  if (typeof value === 'bigint') return `${String(value)}n`
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) {
+    return String(value)
+  }
+  if (Array.isArray(value)) return `an array of ${String(value.length)}`
+  if (typeof value === 'function') return 'a function'
+  if (typeof value === 'symbol') return 'a symbol'
+  return 'an object'
+}

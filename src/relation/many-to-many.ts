@@ -1,0 +1,382 @@
+import type { LinkSpec, RelationAdapter } from '../adapter/relation-adapter.js'
+import { DefinitionError } from '../errors/throughline-error.js'
+import { RelationEvents, type M2MEventName, type M2MListener } from '../events/relation-events.js'
+import { RelatedManager } from '../manager/related-manager.js'
+import { resolveSourceKey } from '../model/coerce-key.js'
+import type { AnyModel, KeyOf, RowOf } from '../model/define-model.js'
+import type { Through, ThroughColumn } from '../model/define-through.js'
+import { isIdentifier } from '../model/identifier.js'
+
+/** The row type of an auto-created join table: an `id` and the two key columns. */
+export type AutoThroughRow = Record<string, string | number | bigint>
+
+/** Options of {@link manyToMany}. */
+export interface ManyToManyOptions<TThrough extends object> {
+  /**
+   * The relation's name on the source model, like the Django field name (`'publications'`).
+   * It names the auto join table: `<source table>_<name>`.
+   */
+  readonly name: string
+  /**
+   * An explicit through table with extra columns ({@link defineThrough}). Default is an auto
+   * join table with Django's names: columns `<source>_id` and `<target>_id` (for a self
+   * relation `from_<model>_id` and `to_<model>_id`), an `id` primary key and a unique pair.
+   */
+  readonly through?: Through<TThrough>
+  /**
+   * `[sourceColumn, targetColumn]`: which two foreign keys of the through table link the
+   * source and the target, when the table has more than one to a side (`['shop_id', 'account_id']`
+   * beside an `inviter_id`). The first points at the source model, as in Django.
+   */
+  readonly throughFields?: readonly [string, string]
+  /**
+   * For a self relation: whether a link is mutual (friends) rather than one-way (followers).
+   * A symmetrical relation writes and deletes both rows `(a, b)` and `(b, a)`, and has no
+   * reverse side. Default is `true` for a self relation, as in Django; only a self relation
+   * can be symmetrical.
+   */
+  readonly symmetrical?: boolean
+  /**
+   * The name of the reverse side (Django's `related_name`). Default is `<source model>_set`
+   * in lower case. A name ending in `'+'` hides the reverse side.
+   */
+  readonly relatedName?: string
+  /** The adapter the relation uses. Another can be given later with `using()`. */
+  readonly adapter?: RelationAdapter
+}
+
+/** The join table of a relation, as resolved at definition time. */
+export interface ThroughInfo {
+  /** The through name: the `defineThrough()` name, or Django's `<Source>_<name>` for an auto table. */
+  readonly name: string
+  readonly table: string
+  readonly primaryKey: string | undefined
+  /** The column holding the declaring (source) model's key. */
+  readonly sourceColumn: string
+  /** The column holding the target model's key. */
+  readonly targetColumn: string
+  /** Columns link rows may be given values for, with their options. */
+  readonly columns: ReadonlyMap<string, ThroughColumn>
+  /** Whether the pair of link columns is unique. */
+  readonly unique: boolean
+  /** Whether throughline named this table itself (no `through` option). */
+  readonly auto: boolean
+}
+
+/** What both sides of a relation share. Internal. */
+export interface RelationCore {
+  readonly name: string
+  readonly source: AnyModel
+  readonly target: AnyModel
+  readonly symmetrical: boolean
+  readonly reverseName: string
+  readonly reverseHidden: boolean
+  readonly through: ThroughInfo
+  readonly forward: LinkSpec
+  readonly backward: LinkSpec
+  readonly events: RelationEvents
+}
+
+/**
+ * One side of a many-to-many relation, bound to an adapter. `of(instance)` gives the
+ * {@link RelatedManager} of one instance; `reverse` is the other side.
+ */
+export class Relation<S extends AnyModel, T extends AnyModel, TThrough extends object = AutoThroughRow> {
+  readonly #core: RelationCore
+  readonly #adapter: RelationAdapter | undefined
+  readonly #reverse: boolean
+
+  /** @internal Use {@link manyToMany}. */
+  constructor(core: RelationCore, adapter: RelationAdapter | undefined, reverse: boolean) {
+    this.#core = core
+    this.#adapter = adapter
+    this.#reverse = reverse
+  }
+
+  /** This side's name: the relation name, or the reverse name on the reverse side. */
+  get name(): string {
+    return this.#reverse ? this.#core.reverseName : this.#core.name
+  }
+
+  /** The model whose instances `of()` takes. */
+  get source(): S {
+    return (this.#reverse ? this.#core.target : this.#core.source) as S
+  }
+
+  /** The model of the objects this side manages. */
+  get target(): T {
+    return (this.#reverse ? this.#core.source : this.#core.target) as T
+  }
+
+  /** Whether this is the reverse side (Django's `article_set`). */
+  get isReverse(): boolean {
+    return this.#reverse
+  }
+
+  /** Whether links are mutual and written in both directions. */
+  get symmetrical(): boolean {
+    return this.#core.symmetrical
+  }
+
+  /** The join table. */
+  get through(): ThroughInfo {
+    return this.#core.through
+  }
+
+  /** The storage description this side hands to adapters. */
+  get link(): LinkSpec {
+    return this.#reverse ? this.#core.backward : this.#core.forward
+  }
+
+  /** The adapter this relation is bound to, if any. */
+  get adapter(): RelationAdapter | undefined {
+    return this.#adapter
+  }
+
+  /**
+   * The other side: `publications.reverse.of(p1)` manages the articles of a publication.
+   * A symmetrical relation and a relation whose `relatedName` ends in `'+'` have none.
+   */
+  get reverse(): Relation<T, S, TThrough> {
+    if (this.#core.symmetrical) {
+      throw new DefinitionError(
+        `${this.#core.source.name}.${this.#core.name} is symmetrical: both sides are the same, so it has no reverse. Use the relation itself.`,
+        'M2M_REVERSE_HIDDEN',
+      )
+    }
+    if (!this.#reverse && this.#core.reverseHidden) {
+      throw new DefinitionError(
+        `${this.#core.source.name}.${this.#core.name} hides its reverse side (relatedName ends with "+").`,
+        'M2M_REVERSE_HIDDEN',
+      )
+    }
+    return new Relation<T, S, TThrough>(this.#core, this.#adapter, !this.#reverse)
+  }
+
+  /** The same relation on another adapter: a transaction, another database, a test store. */
+  using(adapter: RelationAdapter): Relation<S, T, TThrough> {
+    return new Relation<S, T, TThrough>(this.#core, adapter, this.#reverse)
+  }
+
+  /**
+   * The manager of one instance's related objects. Throws `M2M_UNSAVED_SOURCE` at once when
+   * the instance has no primary key, as Django does when the attribute is read.
+   *
+   * @example
+   * ```ts
+   * await favorites.of(user).toggle(interview)
+   * ```
+   */
+  of(instance: RowOf<S> | KeyOf<S> | (KeyOf<S> extends number | bigint ? string : never)): RelatedManager<S, T, TThrough> {
+    const sourceKey = resolveSourceKey(instance, this.source)
+    if (this.#adapter === undefined) {
+      throw new DefinitionError(
+        `${this.#core.source.name}.${this.#core.name} has no adapter: pass { adapter } to manyToMany() or call .using(adapter).`,
+        'M2M_NO_ADAPTER',
+      )
+    }
+    return new RelatedManager<S, T, TThrough>({
+      core: this.#core,
+      link: this.link,
+      reverse: this.#reverse,
+      adapter: this.#adapter,
+      instance,
+      sourceKey,
+      sourceModel: this.source,
+      targetModel: this.target,
+    })
+  }
+
+  /**
+   * Listens to this relation's changes, from both sides, with Django's `m2m_changed` meaning.
+   * Resolves nothing; returns a function that removes the listener.
+   *
+   * @example
+   * ```ts
+   * const off = publications.on('post_add', ({ instance, pkSet }) => audit(instance, pkSet))
+   * ```
+   */
+  on(name: M2MEventName, listener: M2MListener<S, T>): () => void {
+    return this.#core.events.on(name, listener as M2MListener)
+  }
+}
+
+/**
+ * Declares a many-to-many relation between two existing models.
+ *
+ * @example
+ * ```ts
+ * const publications = manyToMany(Article, Publication, { name: 'publications', adapter })
+ * await publications.of(article).add([p1, p2])
+ * await publications.reverse.of(p1).all() // the articles of p1
+ * ```
+ */
+export function manyToMany<S extends AnyModel, T extends AnyModel, TThrough extends object = AutoThroughRow>(
+  source: S,
+  target: T | 'self',
+  options: ManyToManyOptions<TThrough>,
+): Relation<S, T, TThrough> {
+  const targetModel = (target === 'self' ? source : target) as T
+  const core = defineCore(source, targetModel, options)
+  return new Relation<S, T, TThrough>(core, options.adapter, false)
+}
+
+function isModel(value: unknown): value is AnyModel {
+  return typeof value === 'object' && value !== null && 'spec' in value && 'primaryKey' in value
+}
+
+function defineCore(source: AnyModel, target: AnyModel, options: ManyToManyOptions<object>): RelationCore {
+  if (!isModel(source) || !isModel(target)) {
+    throw new DefinitionError('manyToMany(source, target, options) takes two models from defineModel() (or "self" as the target).')
+  }
+  const { name } = options
+  const where = `manyToMany(${source.name}.${name})`
+  if (!isIdentifier(name)) throw new DefinitionError(`${where}: name must be a plain identifier such as "publications".`)
+  const self = source === target
+  if (options.symmetrical === true && !self) {
+    throw new DefinitionError(`${where}: only a self relation (${source.name} to ${source.name}) can be symmetrical; this one goes to ${target.name}.`)
+  }
+  const symmetrical = self && options.symmetrical !== false
+  const { relatedName } = options
+  if (relatedName !== undefined) {
+    if (symmetrical) {
+      throw new DefinitionError(`${where}: relatedName has no effect on a symmetrical relation, which has no reverse side. Remove it, or set symmetrical: false.`)
+    }
+    if (!isIdentifier(relatedName.replace(/\+$/, '')) && relatedName !== '+') {
+      throw new DefinitionError(`${where}: relatedName must be an identifier, or end with "+" to hide the reverse side.`)
+    }
+  }
+  const through = options.through === undefined ? autoThrough(source, target, name) : explicitThrough(source, target, options, where)
+  for (const model of [source, target]) {
+    if (through.table === model.table) {
+      throw new DefinitionError(`${where}: the join table "${through.table}" clashes with the table of ${model.name}.`)
+    }
+  }
+  const columns = [
+    ...(through.primaryKey === undefined ? [] : [through.primaryKey]),
+    through.sourceColumn,
+    through.targetColumn,
+    ...through.columns.keys(),
+  ]
+  const link = (from: AnyModel, to: AnyModel, sourceColumn: string, targetColumn: string): LinkSpec =>
+    Object.freeze({
+      table: through.table,
+      primaryKey: through.primaryKey,
+      sourceColumn,
+      targetColumn,
+      columns: Object.freeze(columns),
+      unique: through.unique,
+      source: from.spec,
+      target: to.spec,
+    })
+  return Object.freeze({
+    name,
+    source,
+    target,
+    symmetrical,
+    reverseName: relatedName ?? `${source.name.toLowerCase()}_set`,
+    reverseHidden: relatedName?.endsWith('+') ?? false,
+    through,
+    forward: link(source, target, through.sourceColumn, through.targetColumn),
+    backward: link(target, source, through.targetColumn, through.sourceColumn),
+    events: new RelationEvents(),
+  })
+}
+
+function autoThrough(source: AnyModel, target: AnyModel, name: string): ThroughInfo {
+  const from = source.name.toLowerCase()
+  const to = target.name.toLowerCase()
+  const self = from === to
+  return Object.freeze({
+    name: `${source.name}_${name}`,
+    table: `${source.table}_${name}`,
+    primaryKey: 'id',
+    sourceColumn: self ? `from_${from}_id` : `${from}_id`,
+    targetColumn: self ? `to_${to}_id` : `${to}_id`,
+    columns: new Map<string, ThroughColumn>(),
+    unique: true,
+    auto: true,
+  })
+}
+
+function explicitThrough(source: AnyModel, target: AnyModel, options: ManyToManyOptions<object>, where: string): ThroughInfo {
+  const through = options.through as Through
+  const fks = through.foreignKeys
+  const describeFks = (model: AnyModel): string => {
+    const names = fks.filter((fk) => fk.model === model).map((fk) => fk.column)
+    return names.length === 0 ? 'none' : names.join(', ')
+  }
+  let sourceColumn: string
+  let targetColumn: string
+  if (options.throughFields !== undefined) {
+    const fields: readonly unknown[] = options.throughFields
+    if (!Array.isArray(fields) || fields.length !== 2 || !fields.every((field) => typeof field === 'string' && field !== '')) {
+      throw new DefinitionError(`${where}: throughFields must name the two link columns, as ["source_column", "target_column"].`)
+    }
+    const [first, second] = fields as [string, string]
+    for (const [column, model] of [
+      [first, source],
+      [second, target],
+    ] as const) {
+      const fk = fks.find((candidate) => candidate.column === column)
+      if (fk === undefined) {
+        throw new DefinitionError(`${where}: the through table "${through.table}" has no foreign key "${column}"; its foreign keys to ${model.name} are: ${describeFks(model)}.`)
+      }
+      if (fk.model !== model) {
+        throw new DefinitionError(`${where}: "${column}" is not a foreign key to ${model.name}; its foreign keys to ${model.name} are: ${describeFks(model)}.`)
+      }
+    }
+    if (first === second) throw new DefinitionError(`${where}: throughFields names "${first}" twice.`)
+    sourceColumn = first
+    targetColumn = second
+  } else if (source === target) {
+    const toModel = fks.filter((fk) => fk.model === source)
+    if (toModel.length < 2) {
+      throw new DefinitionError(`${where}: the through table "${through.table}" needs two foreign keys to ${source.name} for a self relation; it has ${describeFks(source)}.`)
+    }
+    if (toModel.length > 2) {
+      throw new DefinitionError(
+        `${where}: the through table "${through.table}" has more than two foreign keys to ${source.name} (${describeFks(source)}), which is ambiguous. Name the two to use with throughFields.`,
+      )
+    }
+    // As in Django: the first declared foreign key is the source, the second the target.
+    sourceColumn = (toModel[0] as { column: string }).column
+    targetColumn = (toModel[1] as { column: string }).column
+  } else {
+    const pick = (model: AnyModel, role: string): string => {
+      const candidates = fks.filter((fk) => fk.model === model)
+      if (candidates.length === 0) {
+        throw new DefinitionError(`${where}: the through table "${through.table}" has no foreign key to ${model.name} (the ${role}).`)
+      }
+      if (candidates.length > 1) {
+        throw new DefinitionError(
+          `${where}: the through table "${through.table}" has more than one foreign key to ${model.name} (${describeFks(model)}), which is ambiguous. Name the two to use with throughFields.`,
+        )
+      }
+      return (candidates[0] as { column: string }).column
+    }
+    sourceColumn = pick(source, 'source')
+    targetColumn = pick(target, 'target')
+  }
+  // Every other foreign key and declared column can take a value through throughDefaults.
+  const columns = new Map<string, ThroughColumn>()
+  for (const fk of fks) {
+    if (fk.column !== sourceColumn && fk.column !== targetColumn) columns.set(fk.column, {})
+  }
+  for (const [column, spec] of through.columns) {
+    if (column === sourceColumn || column === targetColumn) {
+      throw new DefinitionError(`${where}: "${column}" is a link column; it cannot also be an extra column with options.`)
+    }
+    columns.set(column, spec)
+  }
+  return Object.freeze({
+    name: through.name,
+    table: through.table,
+    primaryKey: through.primaryKey,
+    sourceColumn,
+    targetColumn,
+    columns,
+    unique: through.unique,
+    auto: false,
+  })
+}
