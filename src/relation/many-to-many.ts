@@ -57,6 +57,8 @@ export interface ThroughInfo {
   readonly targetColumn: string
   /** Columns link rows may be given values for, with their options. */
   readonly columns: ReadonlyMap<string, ThroughColumn>
+  /** The extra columns that are foreign keys (an `inviter_id`), with the model each points at. */
+  readonly references: ReadonlyMap<string, AnyModel>
   /** Whether the pair of link columns is unique. */
   readonly unique: boolean
   /** Whether throughline named this table itself (no `through` option). */
@@ -294,6 +296,7 @@ function autoThrough(source: AnyModel, target: AnyModel, name: string): ThroughI
     sourceColumn: self ? `from_${from}_id` : `${from}_id`,
     targetColumn: self ? `to_${to}_id` : `${to}_id`,
     columns: new Map<string, ThroughColumn>(),
+    references: new Map<string, AnyModel>(),
     unique: true,
     auto: true,
   })
@@ -360,8 +363,12 @@ function explicitThrough(source: AnyModel, target: AnyModel, options: ManyToMany
   }
   // Every other foreign key and declared column can take a value through throughDefaults.
   const columns = new Map<string, ThroughColumn>()
+  const references = new Map<string, AnyModel>()
   for (const fk of fks) {
-    if (fk.column !== sourceColumn && fk.column !== targetColumn) columns.set(fk.column, {})
+    if (fk.column !== sourceColumn && fk.column !== targetColumn) {
+      columns.set(fk.column, {})
+      references.set(fk.column, fk.model)
+    }
   }
   for (const [column, spec] of through.columns) {
     if (column === sourceColumn || column === targetColumn) {
@@ -376,6 +383,7 @@ function explicitThrough(source: AnyModel, target: AnyModel, options: ManyToMany
     sourceColumn,
     targetColumn,
     columns,
+    references,
     unique: through.unique,
     auto: false,
   })

@@ -143,8 +143,8 @@ export class MemoryAdapter implements RelationAdapter {
     })
   }
 
-  /** Every row of a join table as stored, in insertion order: for tests that check storage directly. */
-  async linkRows(table: string): Promise<Row[]> {
+  /** Every row of a table as stored, in insertion order: for tests that check storage directly. */
+  async tableRows(table: string): Promise<Row[]> {
     return this.#run(() => [...(this.#store.tables.get(table)?.rows.values() ?? [])].map((row) => ({ ...row })))
   }
 

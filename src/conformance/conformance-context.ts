@@ -1,0 +1,83 @@
+import type { RelationAdapter, Row } from '../adapter/relation-adapter.js'
+import type { AnyModel, RowOf } from '../model/define-model.js'
+import { tagRow } from '../model/model-of.js'
+import type { Relation } from '../relation/many-to-many.js'
+import type { TableSchema } from '../schema/table-schema.js'
+import type { ConformanceOptions, TestFn } from './conformance-options.js'
+
+/**
+ * What a conformance test works with: a fresh adapter over empty tables, and helpers to
+ * seed rows, bind relations and read storage directly.
+ */
+export class ConformanceContext {
+  readonly adapter: RelationAdapter
+  readonly #inspect: ((table: string) => Promise<Row[]>) | undefined
+
+  constructor(adapter: RelationAdapter, inspect: ((table: string) => Promise<Row[]>) | undefined) {
+    this.adapter = adapter
+    this.#inspect = inspect
+  }
+
+  /** The relation on this test's adapter. */
+  bind<R extends Relation<AnyModel, AnyModel, object>>(relation: R): R {
+    return relation.using(this.adapter) as R
+  }
+
+  /** Inserts a row through the adapter and returns it tagged with its model. */
+  async insert<M extends AnyModel>(model: M, values: Partial<RowOf<M>>): Promise<RowOf<M>> {
+    const row = await this.adapter.insertTarget({ target: model.spec, values: values as Row })
+    return tagRow(row, model) as RowOf<M>
+  }
+
+  /** Inserts several rows in order. */
+  async insertAll<M extends AnyModel>(model: M, rows: readonly Partial<RowOf<M>>[]): Promise<RowOf<M>[]> {
+    const inserted: RowOf<M>[] = []
+    for (const values of rows) inserted.push(await this.insert(model, values))
+    return inserted
+  }
+
+  /** Whether {@link rows} can read storage directly. */
+  get canInspect(): boolean {
+    return this.#inspect !== undefined
+  }
+
+  /** Every row of `table`, read from storage directly. */
+  async rows(table: string): Promise<Row[]> {
+    if (this.#inspect === undefined) throw new Error('This adapter gave no inspect() hook.')
+    return this.#inspect(table)
+  }
+
+  /** How many statements `work` ran on this adapter. */
+  async statements(work: () => Promise<unknown>): Promise<number> {
+    const before = this.adapter.statementCount
+    await work()
+    return this.adapter.statementCount - before
+  }
+}
+
+/**
+ * Registers the before/after hooks that give every test of a group a fresh context over
+ * `schema`, and returns a getter for it.
+ */
+export function useContext(options: ConformanceOptions, schema: readonly TableSchema[]): () => ConformanceContext {
+  let context: ConformanceContext | undefined
+  options.test.beforeEach(async () => {
+    context = new ConformanceContext(await options.createAdapter(schema), options.inspect)
+  })
+  options.test.afterEach(async () => {
+    if (context !== undefined) await options.destroyAdapter?.(context.adapter)
+    context = undefined
+  })
+  return () => {
+    if (context === undefined) throw new Error('The conformance context is only available inside a test.')
+    return context
+  }
+}
+
+/** Registers a test that needs `inspect`, or a visible skip with the reason when there is none. */
+export function itInspecting(options: ConformanceOptions, name: string, body: TestFn): void {
+  const { it } = options.test
+  if (options.inspect !== undefined) it(name, body)
+  else if (it.skip !== undefined) it.skip(`${name} [needs the inspect option]`, body)
+  else it(`${name} [skipped: needs the inspect option]`, () => undefined)
+}

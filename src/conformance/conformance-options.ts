@@ -1,0 +1,44 @@
+import type { RelationAdapter, Row } from '../adapter/relation-adapter.js'
+import type { TableSchema } from '../schema/table-schema.js'
+
+/** A test callback: may be async. */
+export type TestFn = () => void | Promise<void>
+
+/**
+ * The test runner's functions, injected so that the suite runs under vitest, jest, mocha or
+ * `node:test` alike. Pass your runner's own `describe`, `it`, `beforeEach` and `afterEach`.
+ */
+export interface TestApi {
+  readonly describe: (name: string, body: () => void) => void
+  readonly it: ((name: string, body: TestFn) => void) & { readonly skip?: (name: string, body: TestFn) => void }
+  readonly beforeEach: (body: TestFn) => void
+  readonly afterEach: (body: TestFn) => void
+}
+
+/** Options of {@link runAdapterConformance} and of every conformance group. */
+export interface ConformanceOptions {
+  /** The adapter's name, used in the suite's titles. */
+  readonly name: string
+  /** The test runner. */
+  readonly test: TestApi
+  /**
+   * Returns an adapter over empty tables: the tables described by `schema` must exist (create
+   * them the first time) and hold no rows (empty them before each test). Called before every
+   * test. Every table schema has `id`-style primary keys and foreign keys with `ON DELETE
+   * CASCADE`, as {@link describeJoinTable} produces.
+   */
+  readonly createAdapter: (schema: readonly TableSchema[]) => RelationAdapter | Promise<RelationAdapter>
+  /** Called after every test with the adapter `createAdapter` returned. Default does nothing. */
+  readonly destroyAdapter?: (adapter: RelationAdapter) => void | Promise<void>
+  /**
+   * Reads every row of a table straight from storage, without the adapter, so that an
+   * adapter cannot pass by being wrong in a self-consistent way. Rows may come in any order.
+   * Without it, the tests that check stored rows directly are skipped, and say so.
+   */
+  readonly inspect?: (table: string) => Promise<Row[]>
+  /**
+   * How many targets the large-call tests use. Default is `100_000`: enough to cross every
+   * bind-parameter limit. Lower it only to run a quick subset.
+   */
+  readonly largeCount?: number
+}

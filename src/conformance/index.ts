@@ -1,0 +1,42 @@
+/**
+ * The adapter conformance suite: every behaviour of the manager, run against an adapter, so
+ * that a third-party adapter can prove it behaves exactly as the built-in ones. The test
+ * runner is injected and assertions use `node:assert`, so the suite works under any runner.
+ *
+ * @example
+ * ```ts
+ * import { describe, it, beforeEach, afterEach } from 'vitest'
+ * import { runAdapterConformance } from 'throughline/conformance'
+ *
+ * runAdapterConformance({
+ *   name: 'my-adapter',
+ *   test: { describe, it, beforeEach, afterEach },
+ *   createAdapter: async (schema) => createMyAdapterOverEmptyTables(schema),
+ *   inspect: (table) => readAllRowsDirectly(table),
+ * })
+ * ```
+ *
+ * @packageDocumentation
+ */
+import type { ConformanceOptions } from './conformance-options.js'
+import { addConformance } from './groups/add-conformance.js'
+
+export type { ConformanceOptions, TestApi, TestFn } from './conformance-options.js'
+export { ConformanceContext } from './conformance-context.js'
+export { modelTable, type ColumnDeclaration } from './model-table.js'
+export { addConformance } from './groups/add-conformance.js'
+
+/** Every group, in the order `runAdapterConformance` runs them. */
+export const conformanceGroups: readonly ((options: ConformanceOptions) => void)[] = [addConformance]
+
+/**
+ * Runs every conformance group against an adapter.
+ */
+export function runAdapterConformance(options: ConformanceOptions): void {
+  if (typeof options !== 'object') throw new TypeError('runAdapterConformance() takes an options object.')
+  if (typeof options.createAdapter !== 'function') throw new TypeError('createAdapter must be a function.')
+  for (const method of ['describe', 'it', 'beforeEach', 'afterEach'] as const) {
+    if (typeof options.test[method] !== 'function') throw new TypeError(`test.${method} must be a function.`)
+  }
+  for (const group of conformanceGroups) group(options)
+}
