@@ -25,7 +25,7 @@ export class ConformanceContext {
 
   /** Inserts a row through the adapter and returns it tagged with its model. */
   async insert<M extends AnyModel>(model: M, values: Partial<RowOf<M>>): Promise<RowOf<M>> {
-    const row = await this.adapter.insertTarget({ target: model.spec, values: values as Row })
+    const row = await this.adapter.insertTarget({ target: model.spec, values: values })
     return tagRow(row, model) as RowOf<M>
   }
 

@@ -17,8 +17,8 @@ export function modelTable(model: AnyModel, columns: Readonly<Record<string, Col
   const unique: string[][] = []
   const rest = Object.entries(columns).map(([name, declaration]): ColumnSchema => {
     const spec = typeof declaration === 'string' ? { kind: declaration } : declaration
-    if ('unique' in spec && spec.unique === true) unique.push([name])
-    return { name, kind: spec.kind, nullable: 'nullable' in spec ? spec.nullable !== false : true }
+    if ('unique' in spec && spec.unique) unique.push([name])
+    return { name, kind: spec.kind, nullable: 'nullable' in spec ? spec.nullable : true }
   })
   return { table: model.table, primaryKey: model.primaryKey, columns: [key, ...rest], unique, indexes: [] }
 }

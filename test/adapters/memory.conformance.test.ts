@@ -9,6 +9,6 @@ runAdapterConformance({
   name: 'memory',
   test: { describe, it, beforeEach, afterEach },
   createAdapter: () => (store = new MemoryAdapter()),
-  inspect: (table) => (store as MemoryAdapter).tableRows(table),
+  inspect: (table) => (store!).tableRows(table),
   largeCount: 100_000,
 })
