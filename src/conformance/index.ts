@@ -19,7 +19,8 @@
  * @packageDocumentation
  */
 import type { ConformanceOptions } from './conformance-options.js'
-import { addConformance } from './groups/add-conformance.js'
+import { coreGroups } from './groups/core-groups.js'
+import { throughGroups } from './groups/through-groups.js'
 
 export type { ConformanceOptions, TestApi, TestFn } from './conformance-options.js'
 export { ConformanceContext } from './conformance-context.js'
@@ -27,7 +28,7 @@ export { modelTable, type ColumnDeclaration } from './model-table.js'
 export { addConformance } from './groups/add-conformance.js'
 
 /** Every group, in the order `runAdapterConformance` runs them. */
-export const conformanceGroups: readonly ((options: ConformanceOptions) => void)[] = [addConformance]
+export const conformanceGroups: readonly ((options: ConformanceOptions) => void)[] = [...coreGroups, ...throughGroups]
 
 /**
  * Runs every conformance group against an adapter.
