@@ -12,10 +12,24 @@ import type { ConformanceOptions, TestFn } from './conformance-options.js'
 export class ConformanceContext {
   readonly adapter: RelationAdapter
   readonly #inspect: ((table: string) => Promise<Row[]>) | undefined
+  readonly #seedRows: ((table: string, rows: readonly Row[]) => Promise<void>) | undefined
 
-  constructor(adapter: RelationAdapter, inspect: ((table: string) => Promise<Row[]>) | undefined) {
+  constructor(adapter: RelationAdapter, options: Pick<ConformanceOptions, 'inspect' | 'seedRows'>) {
     this.adapter = adapter
-    this.#inspect = inspect
+    this.#inspect = options.inspect
+    this.#seedRows = options.seedRows
+  }
+
+  /**
+   * Seeds rows of `model` with explicit keys, in bulk when the harness gives `seedRows`.
+   * The rows are not returned: the caller knows their keys.
+   */
+  async seed<M extends AnyModel>(model: M, rows: readonly Partial<RowOf<M>>[]): Promise<void> {
+    if (this.#seedRows !== undefined) {
+      await this.#seedRows(model.table, rows)
+      return
+    }
+    for (const values of rows) await this.adapter.insertTarget({ target: model.spec, values: values })
   }
 
   /** The relation on this test's adapter. */
@@ -62,7 +76,7 @@ export class ConformanceContext {
 export function useContext(options: ConformanceOptions, schema: readonly TableSchema[]): () => ConformanceContext {
   let context: ConformanceContext | undefined
   options.test.beforeEach(async () => {
-    context = new ConformanceContext(await options.createAdapter(schema), options.inspect)
+    context = new ConformanceContext(await options.createAdapter(schema), options)
   })
   options.test.afterEach(async () => {
     if (context !== undefined) await options.destroyAdapter?.(context.adapter)

@@ -37,6 +37,12 @@ export interface ConformanceOptions {
    */
   readonly inspect?: (table: string) => Promise<Row[]>
   /**
+   * Inserts many rows into a table at once, straight into storage, to seed the large-call
+   * tests quickly (100 000 single-row `insertTarget` calls would take minutes on a server).
+   * Default inserts the rows one by one through the adapter.
+   */
+  readonly seedRows?: (table: string, rows: readonly Row[]) => Promise<void>
+  /**
    * How many targets the large-call tests use. Default is `100_000`: enough to cross every
    * bind-parameter limit. Lower it only to run a quick subset.
    */

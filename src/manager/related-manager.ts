@@ -24,6 +24,7 @@ type PkOf<M extends AnyModel> = M['primaryKey'] & keyof RowOf<M>
  * Keys given as strings are coerced (`"3"` is the integer key 3).
  */
 export type TargetInput<M extends AnyModel> =
+  | RowOf<M>
   | Pick<RowOf<M>, PkOf<M>>
   | KeyOf<M>
   | (KeyOf<M> extends number | bigint ? string : never)

@@ -123,7 +123,7 @@ function assertModel(value: object, model: AnyModel): void {
     if (prototype !== Object.prototype && prototype !== null) {
       const className = (value.constructor as { name?: unknown } | undefined)?.name
       throw new WrongModelError(
-        `${model.name} instance expected, got ${typeof className === 'string' && className !== '' ? `a ${className}` : 'another class'}.`,
+        `${model.name} instance expected, got an instance of ${typeof className === 'string' && className !== '' ? className : 'another class'}.`,
       )
     }
   }

@@ -107,6 +107,16 @@ export class MemoryAdapter implements RelationAdapter {
     return tagRow(row, model) as RowOf<M>
   }
 
+  /**
+   * Inserts many rows of `model` in one statement, atomically, with generated keys where none
+   * is given. Faster than `insert` in a loop for seeding large stores.
+   */
+  async insertMany<M extends AnyModel>(model: M, rows: readonly Partial<RowOf<M>>[]): Promise<void> {
+    await this.#statement((log) => {
+      for (const values of rows) log.push(this.#insertRow(model.spec, values).undo)
+    })
+  }
+
   /** Every row of `model`, in primary-key order. */
   async rows<M extends AnyModel>(model: M): Promise<RowOf<M>[]> {
     return this.#run(() => {
@@ -265,31 +275,8 @@ export class MemoryAdapter implements RelationAdapter {
 
   async insertTarget({ target, values }: InsertTargetInput): Promise<Row> {
     return this.#statement((log) => {
-      const table = this.#store.table(target.table, target.primaryKey)
-      const row: Row = {}
-      for (const [column, value] of Object.entries(values)) {
-        if (!isIdentifier(column) || (target.columns !== undefined && !target.columns.includes(column))) {
-          throw new UnknownColumnError(`${target.model} has no column ${formatValue(column)}.`)
-        }
-        if (value !== undefined) row[column] = value
-      }
-      let key = row[target.primaryKey]
-      if (key === undefined || key === null) {
-        if (target.keyType !== 'integer' && target.keyType !== 'bigint') {
-          throw new InvalidArgumentError(`${target.model} rows need a "${target.primaryKey}" value: only integer keys are generated.`)
-        }
-        const next = table.takeKey()
-        key = target.keyType === 'bigint' ? BigInt(next) : next
-      } else {
-        key = coerceKey(key, modelLike(target))
-      }
-      row[target.primaryKey] = key
-      if (table.hasKey(key)) {
-        throw new StorageError(this.name, `UNIQUE constraint failed: ${target.table}.${target.primaryKey} ${formatValue(key)} exists.`, {
-          code: 'M2M_CONSTRAINT_VIOLATION',
-        })
-      }
-      log.push(table.insert(row).undo)
+      const { row, undo } = this.#insertRow(target, values)
+      log.push(undo)
       return { ...row }
     })
   }
@@ -341,6 +328,35 @@ export class MemoryAdapter implements RelationAdapter {
         return Promise.reject(error instanceof Error ? error : new Error(String(error)))
       }
     })
+  }
+
+  /** Validates and inserts one target row, generating its key when needed. */
+  #insertRow(target: TableSpec, values: Readonly<Row>): { readonly row: Row; readonly undo: Undo } {
+    const table = this.#store.table(target.table, target.primaryKey)
+    const row: Row = {}
+    for (const [column, value] of Object.entries(values)) {
+      if (!isIdentifier(column) || (target.columns !== undefined && !target.columns.includes(column))) {
+        throw new UnknownColumnError(`${target.model} has no column ${formatValue(column)}.`)
+      }
+      if (value !== undefined) row[column] = value
+    }
+    let key = row[target.primaryKey]
+    if (key === undefined || key === null) {
+      if (target.keyType !== 'integer' && target.keyType !== 'bigint') {
+        throw new InvalidArgumentError(`${target.model} rows need a "${target.primaryKey}" value: only integer keys are generated.`)
+      }
+      const next = table.takeKey()
+      key = target.keyType === 'bigint' ? BigInt(next) : next
+    } else {
+      key = coerceKey(key, modelLike(target))
+    }
+    row[target.primaryKey] = key
+    if (table.hasKey(key)) {
+      throw new StorageError(this.name, `UNIQUE constraint failed: ${target.table}.${target.primaryKey} ${formatValue(key)} exists.`, {
+        code: 'M2M_CONSTRAINT_VIOLATION',
+      })
+    }
+    return { row, undo: table.insert(row).undo }
   }
 
   #join(link: LinkSpec): MemoryTable {

@@ -1,0 +1,134 @@
+import { describe, expectTypeOf, it } from 'vitest'
+import {
+  defineModel,
+  defineThrough,
+  manyToMany,
+  MemoryAdapter,
+  type KeyOf,
+  type M2MChangedEvent,
+  type RowOf,
+  type Where,
+} from '../../src/index.js'
+
+interface Account {
+  id: number
+  name: string
+}
+interface Shop {
+  id: number
+  name: string
+  opened: Date | null
+}
+interface ShopCollector {
+  id: number
+  shop_id: number
+  account_id: number
+  inviter_id: number | null
+  collect_at: Date
+}
+interface Tag {
+  slug: string
+  label: string
+}
+
+const adapter = new MemoryAdapter()
+const Account = defineModel<Account>('Account', { table: 'accounts' })
+const Shop = defineModel<Shop>('Shop', { table: 'shops' })
+const Tag = defineModel<Tag, 'slug'>('Tag', { table: 'tags', primaryKey: 'slug', keyType: 'string' })
+const ShopCollectorThrough = defineThrough<ShopCollector>('ShopCollector', {
+  table: 'shop_collector',
+  primaryKey: 'id',
+  foreignKeys: { shop_id: Shop, account_id: Account, inviter_id: Account },
+  columns: { collect_at: { default: () => new Date() } },
+})
+const collectors = manyToMany(Shop, Account, {
+  name: 'collectors',
+  through: ShopCollectorThrough,
+  throughFields: ['shop_id', 'account_id'],
+  adapter,
+})
+const shopTags = manyToMany(Shop, Tag, { name: 'tags', adapter })
+
+describe('types: models', () => {
+  it('carries the row and key types', () => {
+    expectTypeOf<RowOf<typeof Shop>>().toEqualTypeOf<Shop>()
+    expectTypeOf<KeyOf<typeof Shop>>().toEqualTypeOf<number>()
+    expectTypeOf<KeyOf<typeof Tag>>().toEqualTypeOf<string>()
+  })
+
+  it('requires keyType when the key is not a number', () => {
+    // @ts-expect-error keyType is required for a string key
+    defineModel<Tag, 'slug'>('Tag', { table: 'tags', primaryKey: 'slug' })
+    // @ts-expect-error a string key cannot be an integer key
+    defineModel<Tag, 'slug'>('Tag', { table: 'tags', primaryKey: 'slug', keyType: 'integer' })
+  })
+})
+
+describe('types: the manager', () => {
+  it('returns target rows and keys', async () => {
+    const manager = collectors.of({ id: 1, name: 'kfc', opened: null })
+    expectTypeOf(await manager.all()).toEqualTypeOf<Account[]>()
+    expectTypeOf(await manager.ids()).toEqualTypeOf<number[]>()
+    expectTypeOf(await manager.toggle(3)).toEqualTypeOf<boolean>()
+    expectTypeOf(await manager.create({ name: 'bob' })).toEqualTypeOf<Account>()
+    expectTypeOf(await manager.getOrCreate({ name: 'bob' })).toEqualTypeOf<[Account, boolean]>()
+    expectTypeOf(await shopTags.of(1).all()).toEqualTypeOf<Tag[]>()
+    expectTypeOf(await collectors.reverse.of(1).all()).toEqualTypeOf<Shop[]>()
+  })
+
+  it('types the through rows and throughDefaults', async () => {
+    const manager = collectors.of(1)
+    expectTypeOf(await manager.throughRows()).toEqualTypeOf<ShopCollector[]>()
+    await manager.add(2, { throughDefaults: { inviter_id: 1, collect_at: () => new Date() } })
+    // @ts-expect-error collect_at is a Date
+    await manager.add(2, { throughDefaults: { collect_at: 'yesterday' } })
+    // @ts-expect-error no such through column
+    await manager.add(2, { throughDefaults: { colour: 'red' } })
+  })
+
+  it('takes rows, keys and numeric strings as targets', async () => {
+    const manager = collectors.of(1)
+    await manager.add([{ id: 2, name: 'alice' }, 3, '4'])
+    // @ts-expect-error a Shop is not an Account target... unless it only carries an id; here the key is a string
+    await manager.add({ id: 'x' })
+    // @ts-expect-error string keys are not numbers
+    await shopTags.of(1).add(5)
+  })
+})
+
+describe('types: filter()', () => {
+  it('types lookups by column', () => {
+    expectTypeOf<{ name__startswith: string }>().toExtend<Where<typeof Account>>()
+    expectTypeOf<{ id__in: number[] }>().toExtend<Where<typeof Account>>()
+    expectTypeOf<{ opened__isnull: boolean }>().toExtend<Where<typeof Shop>>()
+    expectTypeOf<{ pk: number }>().toExtend<Where<typeof Shop>>()
+    expectTypeOf<{ name: null }>().toExtend<Where<typeof Shop>>()
+  })
+
+  it('rejects lookups that do not fit the column', () => {
+    expectTypeOf<{ id__startswith: string }>().not.toExtend<Where<typeof Account>>()
+    expectTypeOf<{ name__in: number[] }>().not.toExtend<Where<typeof Account>>()
+    expectTypeOf<{ name__gt: number }>().not.toExtend<Where<typeof Account>>()
+  })
+
+  it('types filter() on the manager', () => {
+    const manager = collectors.of(1)
+    manager.filter({ name__contains: 'a', id__gte: 2 })
+    // @ts-expect-error unknown column
+    manager.filter({ colour: 'red' })
+    // @ts-expect-error unknown lookup
+    manager.filter({ name__like: 'a%' })
+  })
+})
+
+describe('types: events', () => {
+  it('types the payload by side', () => {
+    collectors.on('post_add', (event) => {
+      expectTypeOf(event).toEqualTypeOf<M2MChangedEvent<typeof Shop, typeof Account>>()
+      if (event.action === 'post_add' && !event.reverse) {
+        expectTypeOf(event.instance).toEqualTypeOf<Shop | number>()
+        expectTypeOf(event.pkSet).toEqualTypeOf<ReadonlySet<number>>()
+      }
+    })
+  })
+})
