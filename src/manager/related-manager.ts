@@ -1,6 +1,7 @@
 import type { Key, LinkSpec, RelationAdapter, Row } from '../adapter/relation-adapter.js'
 import {
   InvalidArgumentError,
+  LookupError,
   MissingThroughValueError,
   TargetNotFoundError,
   UnknownColumnError,
@@ -223,10 +224,8 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     const values = { ...this.#lookupValues(lookup), ...this.#targetValues(options.defaults ?? {}, 'getOrCreate() defaults') }
     const through = this.#resolveThroughValues(options)
     return inTransaction(this.#context.adapter, async (tx) => {
-      const found = await this.#using(tx, query).all()
-      if (found.length > 1) return [await this.#using(tx, query).get(), false]
-      if (found[0] !== undefined) return [found[0], false]
-      return [await this.#createLinked(tx, values, through), true]
+      const found = await this.#findOne(tx, query)
+      return found === undefined ? [await this.#createLinked(tx, values, through), true] : [found, false]
     })
   }
 
@@ -245,10 +244,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     const through = this.#resolveThroughValues(options)
     const { targetModel } = this.#context
     return inTransaction(this.#context.adapter, async (tx) => {
-      const found = await this.#using(tx, query).get().catch((error: unknown) => {
-        if (error instanceof Error && 'code' in error && error.code === 'M2M_NOT_FOUND') return undefined
-        throw error
-      })
+      const found = await this.#findOne(tx, query)
       if (found === undefined) return [await this.#createLinked(tx, creates, through), true]
       const key = coerceKey((found as Record<string, unknown>)[targetModel.primaryKey], targetModel)
       if (Object.keys(updates).length > 0) {
@@ -328,8 +324,13 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
 
   // -------------------------------------------------------------- internals
 
-  #using(tx: RelationAdapter, query: RelatedQuery<T>): RelatedQuery<T> {
-    return query.withAdapter(tx)
+  /** The one row of `query` on the transaction's adapter, `undefined` for none; several is an error. */
+  async #findOne(tx: RelationAdapter, query: RelatedQuery<T>): Promise<RowOf<T> | undefined> {
+    const rows = await query.withAdapter(tx).limit(2).all()
+    if (rows.length > 1) {
+      throw new LookupError('M2M_MULTIPLE_FOUND', `More than one related ${this.#context.targetModel.name} matches the lookup.`)
+    }
+    return rows[0]
   }
 
   #resolveTargets(targets: unknown, verb: TargetVerb): Key[] {
