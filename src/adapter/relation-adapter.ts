@@ -104,7 +104,10 @@ export interface TargetQuery {
 export interface ProbeLinksInput {
   readonly link: LinkSpec
   readonly source: Key
-  /** Target keys to check for existence (and, with scope `'targets'`, for links). */
+  /**
+   * Target keys to check for existence (and, with scope `'targets'`, for links). Never empty
+   * with scope `'targets'`; may be empty with scope `'all'` (`set([])` reads the current links).
+   */
   readonly targets: readonly Key[]
   /**
    * `'targets'`: `linked` lists which of `targets` are linked from `source`.

@@ -26,6 +26,16 @@ export type { ConformanceOptions, TestApi, TestFn } from './conformance-options.
 export { ConformanceContext } from './conformance-context.js'
 export { modelTable, type ColumnDeclaration } from './model-table.js'
 export { addConformance } from './groups/add-conformance.js'
+export { errorsConformance } from './groups/errors-conformance.js'
+export { largeCallsConformance } from './groups/large-calls-conformance.js'
+export { m2mMultipleConformance } from './groups/m2m-multiple-conformance.js'
+export { m2mRegressConformance } from './groups/m2m-regress-conformance.js'
+export { manyToManyConformance } from './groups/many-to-many-conformance.js'
+export { seed003PublicationsConformance } from './groups/seed-003-publications-conformance.js'
+export { statementBudgetsConformance } from './groups/statement-budgets-conformance.js'
+export { transactionsConformance } from './groups/transactions-conformance.js'
+export { coreGroups } from './groups/core-groups.js'
+export { throughGroups } from './groups/through-groups.js'
 
 /** Every group, in the order `runAdapterConformance` runs them. */
 export const conformanceGroups: readonly ((options: ConformanceOptions) => void)[] = [...coreGroups, ...throughGroups]

@@ -131,7 +131,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     const keys = this.#resolveTargets(targets, 'add')
     if (keys.length === 0) return
     const through = this.#resolveThroughValues(options)
-    await inTransaction(this.#context.adapter, (tx) => this.#addKeys(tx, keys, through, 'targets'))
+    await inTransaction(this.#context.adapter, (tx) => this.#addKeys(tx, keys, through))
   }
 
   /**
@@ -168,9 +168,15 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     const through = this.#resolveThroughValues(options)
     const { adapter, link, sourceKey } = this.#context
     await inTransaction(adapter, async (tx) => {
+      // Every check on the new targets (they exist, required through values are there) runs
+      // before anything is unlinked, so that a failing set() emits no event and writes nothing.
       if (options.clear === true) {
+        if (keys.length > 0) {
+          const probe = await storageCall(tx, () => tx.probeLinks({ link, source: sourceKey, targets: keys, scope: 'targets' }))
+          this.#assertInsertable(keys, probe.existing, through)
+        }
         await this.#clear(tx)
-        if (keys.length > 0) await this.#addKeys(tx, keys, through, 'known-unlinked')
+        if (keys.length > 0) await this.#insertWithEvents(tx, keys, through)
         return
       }
       const probe = await storageCall(tx, () => tx.probeLinks({ link, source: sourceKey, targets: keys, scope: 'all' }))
@@ -178,7 +184,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       const wanted = new Set(keys)
       const removed = probe.linked.filter((key) => !wanted.has(key))
       const added = keys.filter((key) => !linked.has(key))
-      this.#assertExisting(added, probe.existing)
+      this.#assertInsertable(added, probe.existing, through)
       if (removed.length > 0) await this.#deleteWithEvents(tx, removed)
       if (added.length > 0) await this.#insertWithEvents(tx, added, through)
     })
@@ -198,7 +204,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
         await this.#deleteWithEvents(tx, [key])
         return false
       }
-      this.#assertExisting([key], probe.existing)
+      this.#assertInsertable([key], probe.existing, through)
       await this.#insertWithEvents(tx, [key], through)
       return true
     })
@@ -409,6 +415,22 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     return this.#targetValues(plain, 'lookup')
   }
 
+  /** Checks that rows for `keys` can be inserted: each target exists and required through values are given. */
+  #assertInsertable(keys: readonly Key[], existing: readonly Key[], through: ResolvedThroughValues): void {
+    this.#assertExisting(keys, existing)
+    if (keys.length > 0) this.#assertRequired(through)
+  }
+
+  /** Checks that every required through column has a value for this call. */
+  #assertRequired(through: ResolvedThroughValues): void {
+    if (through.missing.length > 0) {
+      throw new MissingThroughValueError(
+        `The through table "${this.#context.core.through.table}" needs a value for ${through.missing.map((column) => `"${column}"`).join(', ')}: ` +
+          'pass it in throughDefaults or declare a default for the column.',
+      )
+    }
+  }
+
   #assertExisting(keys: readonly Key[], existing: readonly Key[]): void {
     if (keys.length === 0) return
     const found = new Set(existing)
@@ -423,26 +445,18 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     )
   }
 
-  async #addKeys(tx: RelationAdapter, keys: readonly Key[], through: ResolvedThroughValues, mode: 'targets' | 'known-unlinked'): Promise<void> {
+  async #addKeys(tx: RelationAdapter, keys: readonly Key[], through: ResolvedThroughValues): Promise<void> {
     const { link, sourceKey } = this.#context
     const probe = await storageCall(tx, () => tx.probeLinks({ link, source: sourceKey, targets: keys, scope: 'targets' }))
-    this.#assertExisting(keys, probe.existing)
-    const linked = mode === 'targets' ? new Set(probe.linked) : new Set<Key>()
-    await this.#insertWithEvents(
-      tx,
-      keys.filter((key) => !linked.has(key)),
-      through,
-    )
+    const linked = new Set(probe.linked)
+    const missing = keys.filter((key) => !linked.has(key))
+    // Keys already linked need nothing: only the ones to insert must exist.
+    this.#assertInsertable(missing, probe.existing, through)
+    await this.#insertWithEvents(tx, missing, through)
   }
 
   async #insertWithEvents(tx: RelationAdapter, keys: readonly Key[], through: ResolvedThroughValues): Promise<void> {
     const { link, sourceKey, core } = this.#context
-    if (keys.length > 0 && through.missing.length > 0) {
-      throw new MissingThroughValueError(
-        `The through table "${core.through.table}" needs a value for ${through.missing.map((column) => `"${column}"`).join(', ')}: ` +
-          'pass it in throughDefaults or declare a default for the column.',
-      )
-    }
     await this.#emit(tx, 'pre_add', keys)
     if (keys.length > 0) {
       const pairs: (readonly [Key, Key])[] = keys.map((key) => [sourceKey, key] as const)
@@ -471,6 +485,8 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
 
   async #createLinked(tx: RelationAdapter, values: Row, through: ResolvedThroughValues): Promise<RowOf<T>> {
     const { targetModel } = this.#context
+    // Before the target row is inserted, so that nothing is written when the link cannot be.
+    this.#assertRequired(through)
     const row = await storageCall(tx, () => tx.insertTarget({ target: targetModel.spec, values }))
     const key = coerceKey(row[targetModel.primaryKey], targetModel)
     await this.#insertWithEvents(tx, [key], through)

@@ -73,9 +73,7 @@ export type TargetVerb = 'add' | 'remove' | 'set' | 'toggle' | 'check' | 'filter
  * {@link UnsavedInstanceError} for an object without a key, {@link InvalidKeyError} otherwise.
  */
 export function resolveTargetKey(value: unknown, model: AnyModel, verb: TargetVerb): Key {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date) {
-    return coerceKey(value, model)
-  }
+  if (!isRowLike(value, model)) return coerceKey(value, model)
   assertModel(value, model)
   const key = (value as Record<string, unknown>)[model.primaryKey]
   if (key === undefined || key === null) {
@@ -92,7 +90,7 @@ export function resolveTargetKey(value: unknown, model: AnyModel, verb: TargetVe
  * unsaved source.
  */
 export function resolveSourceKey(value: unknown, model: AnyModel): Key {
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date) {
+  if (!isRowLike(value, model)) {
     if (value === undefined || value === null) {
       throw new UnsavedInstanceError(
         'M2M_UNSAVED_SOURCE',
@@ -110,6 +108,20 @@ export function resolveSourceKey(value: unknown, model: AnyModel): Key {
     )
   }
   return coerceKey(key, model)
+}
+
+/**
+ * Whether `value` is meant as a row (saved or not) rather than as a raw key: an object that
+ * throughline returned, an instance of the model's class, or an object with the primary key or
+ * one of the model's columns. Anything else (`{}`, a Map, an array, a Date) is a malformed key,
+ * not an unsaved row.
+ */
+function isRowLike(value: unknown, model: AnyModel): value is object {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date) return false
+  if (modelOf(value) !== undefined || (model.class !== undefined && value instanceof model.class)) return true
+  if (model.primaryKey in value) return true
+  const { columns } = model
+  return Object.keys(value).some((key) => columns === undefined || columns.includes(key))
 }
 
 function assertModel(value: object, model: AnyModel): void {

@@ -413,15 +413,20 @@ export function compareValues(a: unknown, b: unknown): number {
 function sortRows(rows: Row[], orderBy: readonly OrderTerm[]): Row[] {
   return [...rows].sort((a, b) => {
     for (const { column, direction } of orderBy) {
-      const order = compareValues(a[column], b[column])
+      const order = compareValues(cell(a, column), cell(b, column))
       if (order !== 0) return direction === 'asc' ? order : -order
     }
     return 0
   })
 }
 
+/** A row's own value for a column: never one inherited from `Object.prototype`. */
+function cell(row: Row, column: string): unknown {
+  return Object.hasOwn(row, column) ? row[column] : undefined
+}
+
 function matches(row: Row, { column, op, value }: Condition): boolean {
-  const actual = row[column]
+  const actual = cell(row, column)
   switch (op) {
     case 'isnull':
       return (actual === null || actual === undefined) === value

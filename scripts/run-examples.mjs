@@ -1,0 +1,33 @@
+// Runs every worked example in examples/ one after the other, each in its own Node process,
+// and fails if any fails. `npm run examples` calls it; `npm run examples -- favorites` runs one.
+import { spawnSync } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const wanted = process.argv.slice(2)
+const examples = readdirSync(new URL('../examples/', import.meta.url))
+  .filter((file) => file.endsWith('.ts') && !file.startsWith('_'))
+  .filter((file) => wanted.length === 0 || wanted.some((name) => file.startsWith(name)))
+  .sort()
+
+if (examples.length === 0) {
+  console.error(`No example matches ${wanted.join(', ')}.`)
+  process.exit(1)
+}
+
+let failed = 0
+for (const file of examples) {
+  console.log(`\n=== examples/${file}`)
+  const result = spawnSync(process.execPath, ['--import', './scripts/ts-node.mjs', `examples/${file}`], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+  })
+  if (result.status !== 0) {
+    failed++
+    console.error(`--- examples/${file} failed (exit ${String(result.status)})`)
+  }
+}
+console.log(`\n${String(examples.length - failed)} of ${String(examples.length)} examples ran cleanly.`)
+process.exit(failed === 0 ? 0 : 1)
