@@ -126,10 +126,11 @@ function isRowLike(value: unknown, model: AnyModel): value is object {
 
 function assertModel(value: object, model: AnyModel): void {
   const tagged = modelOf(value)
-  if (tagged !== undefined && tagged !== model) {
-    throw new WrongModelError(`${model.name} instance expected, got ${tagged.describe(value)}.`)
+  if (tagged !== undefined) {
+    if (tagged !== model) throw new WrongModelError(`${model.name} instance expected, got ${tagged.describe(value)}.`)
+    return
   }
-  if (tagged === undefined && model.class !== undefined && !(value instanceof model.class)) {
+  if (model.class !== undefined && !(value instanceof model.class)) {
     const prototype: unknown = Object.getPrototypeOf(value)
     // A plain object (a row from a query builder) is accepted; an instance of another class is not.
     if (prototype !== Object.prototype && prototype !== null) {
@@ -137,6 +138,16 @@ function assertModel(value: object, model: AnyModel): void {
       throw new WrongModelError(
         `${model.name} instance expected, got an instance of ${typeof className === 'string' && className !== '' ? className : 'another class'}.`,
       )
+    }
+  }
+  // A plain row from elsewhere (a knex select) carries no model. When the model declares its
+  // columns, a column it does not have means the row is another model's: an Article row
+  // `{ id, headline }` must not pass as the Publication with the same id.
+  const { columns } = model
+  if (columns !== undefined) {
+    const foreign = Object.keys(value).find((key) => !columns.includes(key))
+    if (foreign !== undefined) {
+      throw new WrongModelError(`${model.name} instance expected, got an object with a column ${model.name} does not have ("${foreign}").`)
     }
   }
 }

@@ -76,3 +76,18 @@ describe('resolveTargetKey()', () => {
     expect(() => resolveTargetKey(new Other(), Typed, 'add')).toThrow('Pub instance expected, got an instance of Other.')
   })
 })
+
+describe('resolveTargetKey() with declared columns', () => {
+  const Publication = defineModel<{ id: number; title: string }>('Publication', { columns: ['id', 'title'] })
+
+  it('refuses a plain row of another model that happens to carry an id', () => {
+    expect(() => resolveTargetKey({ id: 1, headline: 'NASA uses Python' }, Publication, 'add')).toThrow(
+      'Publication instance expected, got an object with a column Publication does not have ("headline").',
+    )
+  })
+
+  it('accepts a plain row with only its own columns, even a partial one', () => {
+    expect(resolveTargetKey({ id: 1, title: 'The Python Journal' }, Publication, 'add')).toBe(1)
+    expect(resolveTargetKey({ id: 2 }, Publication, 'add')).toBe(2)
+  })
+})

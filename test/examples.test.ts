@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+
+/** Runs one example as `npm run examples` does and returns what it printed. */
+function run(name: string): string {
+  const result = spawnSync(process.execPath, ['--import', './scripts/ts-node.mjs', `examples/${name}.ts`], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, NODE_NO_WARNINGS: '1' },
+    timeout: 120_000,
+  })
+  expect(result.stderr).toBe('')
+  expect(result.status).toBe(0)
+  return result.stdout
+}
+
+describe('examples', () => {
+  it('favorites.ts toggles from both sides and over HTTP', () => {
+    const output = run('favorites')
+    expect(output).toContain('bob likes "Django at scale": true')
+    expect(output).toContain('toggle again -> liked: false')
+    expect(output).toContain('fans of "Django at scale": alice')
+    expect(output).toContain("rows in favorite_interview after adding alice's like three more times: 1")
+    expect(output).toContain('POST /interviews/1/favorite as user 2 -> 200 {"liked":true,"fans":2}')
+    expect(output).toContain('POST /interviews/1/favorite as user 2 -> 200 {"liked":false,"fans":1}')
+    expect(output).toContain('POST /interviews/999/favorite as user 2 -> 404 {"error":"no such interview"}')
+    expect(output).toContain('POST /interviews/abc/favorite as user 2 -> 400')
+    expect(output).toContain('POST /interviews/1/favorite as nobody -> 401')
+    expect(output).toContain('GET /interviews/1/favorite as user 2 -> 405')
+  })
+
+  it('shops.ts covers collectors, the unsaved errors, collect_at, throughFields and followers', () => {
+    const output = run('shops')
+    expect(output).toContain('kfc.collectors.all(): alice, bob')
+    expect(output).toContain('bob.shops.all(): kfc')
+    expect(output).toContain('kfc.collectors.add(carol) -> M2M_UNSAVED_TARGET')
+    expect(output).toContain('burger_king.collectors -> M2M_UNSAVED_SOURCE')
+    expect(output).toContain('ShopCollector shop=1 account=2 collect_at is set: true')
+    expect(output).toContain('without throughFields -> M2M_INVALID_DEFINITION')
+    expect(output).toContain('dave collects kfc, invited by account 1 (alice is 1)')
+    expect(output).toContain('symmetrical (the default): alice.followers = bob; bob.followers = alice')
+    expect(output).toContain('symmetrical=False: alice.follows = bob; bob.follows = (none)')
+    expect(output).toContain('the reverse side: bob.followees = alice')
+  })
+
+  it("publications.ts prints what Django's walk-through prints", () => {
+    const lines = run('publications').split('\n')
+    // The answer printed after a Django statement.
+    const after = (statement: string, occurrence = 0): string | undefined => {
+      const indexes = lines.flatMap((line, index) => (line === `>>> ${statement}` ? [index] : []))
+      const index = indexes[occurrence]
+      return index === undefined ? undefined : lines[index + 1]
+    }
+    expect(after('a1.publications.add(p1)')).toMatch(/^UnsavedInstanceError \(M2M_UNSAVED_SOURCE\): .*needs a value for "id" before this many-to-many relationship can be used\.$/)
+    expect(after('a2.publications.add(a1)  # adding an object of the wrong type raises TypeError')).toMatch(/^WrongModelError \(M2M_WRONG_MODEL\): Publication instance expected/)
+    expect(after('a1.publications.all()')).toBe('<QuerySet [<Publication: The Python Journal>]>')
+    expect(after('a2.publications.all()')).toBe(
+      '<QuerySet [<Publication: Highlights for Children>, <Publication: Science News>, <Publication: Science Weekly>, <Publication: The Python Journal>]>',
+    )
+    expect(after('p2.article_set.all()')).toBe('<QuerySet [<Article: NASA uses Python>]>')
+    expect(after('p1.article_set.all()')).toBe('<QuerySet [<Article: Django lets you build web apps easily>, <Article: NASA uses Python>]>')
+    expect(after('Publication.objects.get(id=4).article_set.all()')).toBe('<QuerySet [<Article: NASA uses Python>]>')
+    expect(after('a1 = Article.objects.get(pk=1); a1.publications.all()')).toBe('<QuerySet []>')
+    expect(after('a2.delete(); p2.article_set.all()')).toBe('<QuerySet []>')
+    expect(after('a5 = p2.article_set.all()[1]; a5.publications.all()')).toBe('<QuerySet [<Publication: Science News>]>')
+    expect(after('a4.publications.set([p3])')).toBe('>>> a4.publications.all()')
+    expect(after('a4.publications.all()', 3)).toBe('<QuerySet [<Publication: Science Weekly>]>')
+    expect(after('a4.publications.all()', 4)).toBe('<QuerySet [<Publication: Science News>, <Publication: Science Weekly>]>')
+    expect(after('Publication.objects.all()')).toBe('<QuerySet [<Publication: Highlights for Children>, <Publication: The Python Journal>]>')
+    expect(after('a2.publications.all()', 1)).toBe('<QuerySet [<Publication: The Python Journal>]>')
+    expect(after('p1.article_set.all()', 1)).toBe('<QuerySet [<Article: NASA uses Python>]>')
+  })
+
+  it('related-manager.ts shows every method with through defaults and events', () => {
+    const output = run('related-manager')
+    expect(output).toContain('m2m_changed: pre_add pk_set={}')
+    expect(output).toContain('-> cheese (normal), ham (extra)')
+    expect(output).toContain('-> cheese (normal), ham (extra), mushroom (light)')
+    expect(output).toContain('m2m_changed: pre_remove pk_set={2, 999}')
+    expect(output).toContain('m2m_changed: pre_clear pk_set=None')
+    expect(output).toContain('set([cheese, basil])                 -> cheese (light), basil (extra)  (cheese keeps its row)')
+    expect(output).toContain('set([cheese, basil], clear=True)     -> cheese (extra), basil (extra)  (every row written again)')
+    expect(output).toContain('m2m_changed: pre_remove (reverse) pk_set={1}')
+  })
+
+  it('postgres.ts toggles on PostgreSQL, or says why it skipped', () => {
+    const output = run('postgres')
+    if (process.env.PG_URL === undefined || process.env.PG_URL === '') {
+      expect(output).toContain('PG_URL is not set: skipping the PostgreSQL example')
+    } else {
+      expect(output).toContain('alice toggles -> liked: true')
+      expect(output).toContain('alice toggles -> liked: false')
+      expect(output).toContain('fans after ten concurrent adds by bob: bob')
+    }
+  })
+})
