@@ -60,6 +60,7 @@ export {
   type M2MChangedEvent,
   type M2MChangeEvent,
   type M2MClearEvent,
+  type M2MEventFor,
   type M2MEventName,
   type M2MListener,
 } from './events/relation-events.js'

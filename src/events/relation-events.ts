@@ -45,6 +45,16 @@ export type M2MChangedEvent<S extends AnyModel = AnyModel, T extends AnyModel = 
   | M2MChangeEvent<S, T>
   | M2MClearEvent<S, T>
 
+/**
+ * The payload a listener of `name` receives: the add/remove events carry a key set, the clear
+ * events `null`, and `'m2m_changed'` any of them.
+ */
+export type M2MEventFor<N extends M2MEventName, S extends AnyModel = AnyModel, T extends AnyModel = AnyModel> = N extends 'm2m_changed'
+  ? M2MChangedEvent<S, T>
+  : N extends 'pre_clear' | 'post_clear'
+    ? M2MClearEvent<S, T> & { readonly action: N }
+    : M2MChangeEvent<S, T> & { readonly action: N }
+
 /** A listener. It may be async; the call waits for it, and a throw aborts the call with nothing written. */
 export type M2MListener<S extends AnyModel = AnyModel, T extends AnyModel = AnyModel> = (
   event: M2MChangedEvent<S, T>,

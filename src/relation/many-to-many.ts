@@ -1,6 +1,6 @@
 import type { LinkSpec, RelationAdapter } from '../adapter/relation-adapter.js'
 import { DefinitionError } from '../errors/throughline-error.js'
-import { RelationEvents, type M2MEventName, type M2MListener } from '../events/relation-events.js'
+import { RelationEvents, type M2MEventFor, type M2MEventName, type M2MListener } from '../events/relation-events.js'
 import { RelatedManager } from '../manager/related-manager.js'
 import { resolveSourceKey } from '../model/coerce-key.js'
 import type { AnyModel, KeyOf, RowOf } from '../model/define-model.js'
@@ -198,7 +198,7 @@ export class Relation<S extends AnyModel, T extends AnyModel, TThrough extends o
    * const off = publications.on('post_add', ({ instance, pkSet }) => audit(instance, pkSet))
    * ```
    */
-  on(name: M2MEventName, listener: M2MListener<S, T>): () => void {
+  on<N extends M2MEventName>(name: N, listener: (event: M2MEventFor<N, S, T>) => void | Promise<void>): () => void {
     return this.#core.events.on(name, listener as M2MListener)
   }
 }

@@ -123,12 +123,22 @@ describe('types: filter()', () => {
 
 describe('types: events', () => {
   it('types the payload by side', () => {
-    collectors.on('post_add', (event) => {
+    collectors.on('m2m_changed', (event) => {
       expectTypeOf(event).toEqualTypeOf<M2MChangedEvent<typeof Shop, typeof Account>>()
       if (event.action === 'post_add' && !event.reverse) {
         expectTypeOf(event.instance).toEqualTypeOf<Shop | number>()
         expectTypeOf(event.pkSet).toEqualTypeOf<ReadonlySet<number>>()
       }
+    })
+  })
+
+  it('types the payload by event name', () => {
+    collectors.on('post_add', (event) => {
+      expectTypeOf(event.action).toEqualTypeOf<'post_add'>()
+      expectTypeOf(event.pkSet).toEqualTypeOf<ReadonlySet<number>>()
+    })
+    collectors.on('pre_clear', (event) => {
+      expectTypeOf(event.pkSet).toEqualTypeOf<null>()
     })
   })
 })
