@@ -327,7 +327,7 @@ export function m2mSignalsConformance(options: ConformanceOptions): void {
       const g = await garage(ctx)
       const seen: string[] = []
       const off = defaultParts.on('post_add', ({ pkSet }) => {
-        seen.push([...(pkSet ?? [])].join(','))
+        seen.push([...pkSet].join(','))
       })
       try {
         await ctx.bind(defaultParts).of(g.vw).add(g.doors)

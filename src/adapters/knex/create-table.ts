@@ -1,0 +1,150 @@
+import type { Knex } from 'knex'
+import { describeJoinTable, type ColumnSchema, type TableSchema } from '../../schema/table-schema.js'
+import { knexDialect } from './knex-dialect.js'
+
+/** The relation `createJoinTable` takes: any relation, either side. */
+type AnyRelation = Parameters<typeof describeJoinTable>[0]
+
+/** The kinds of a join table's extra columns, as {@link describeJoinTable} takes them. */
+export type ExtraColumnKinds = Parameters<typeof describeJoinTable>[1]
+
+// MySQL refuses identifiers over 64 characters and PostgreSQL truncates them past 63 (two long
+// names could then collide), so constraint and index names past this length are shortened.
+const MAX_NAME = 60
+
+/** A stable, short name for an index or constraint: `<table>_<columns>_<suffix>`, hashed when too long. */
+function constraintName(table: string, columns: readonly string[], suffix: string): string {
+  const name = `${table}_${columns.join('_')}_${suffix}`
+  if (name.length <= MAX_NAME) return name
+  // FNV-1a: a deterministic hash, so that the same schema always gets the same names.
+  let hash = 0x811c9dc5
+  for (let index = 0; index < name.length; index++) {
+    hash ^= name.charCodeAt(index)
+    hash = Math.imul(hash, 0x01000193) >>> 0
+  }
+  const tail = `_${hash.toString(16).padStart(8, '0')}_${suffix}`
+  return `${name.slice(0, MAX_NAME - tail.length)}${tail}`
+}
+
+function addColumn(table: Knex.CreateTableBuilder, column: ColumnSchema, primaryKey: string | undefined): void {
+  const { name } = column
+  let builder: Knex.ColumnBuilder
+  switch (column.kind) {
+    case 'increments':
+      builder = table.increments(name, { primaryKey: name === primaryKey })
+      break
+    case 'bigIncrements':
+      builder = table.bigIncrements(name, { primaryKey: name === primaryKey })
+      break
+    case 'integer':
+      builder = table.integer(name)
+      // knex's increments() is unsigned on MySQL, and a foreign key must match its column's
+      // type exactly there; PostgreSQL and SQLite ignore unsigned.
+      if (column.references !== undefined) builder.unsigned()
+      break
+    case 'bigint':
+      builder = table.bigInteger(name)
+      if (column.references !== undefined) builder.unsigned()
+      break
+    case 'string':
+      builder = table.string(name, 255)
+      break
+    case 'text':
+      builder = table.text(name)
+      break
+    case 'uuid':
+      builder = table.uuid(name)
+      break
+    case 'boolean':
+      builder = table.boolean(name)
+      break
+    case 'datetime':
+      // Milliseconds, as a JavaScript Date has (MySQL keeps whole seconds by default).
+      builder = table.datetime(name, { precision: 3 })
+      break
+  }
+  if (column.nullable) builder.nullable()
+  else builder.notNullable()
+}
+
+function defineTable(knex: Knex, table: Knex.CreateTableBuilder, schema: TableSchema): void {
+  const dialect = knexDialect(knex).name
+  if (dialect === 'mysql') {
+    // Foreign keys and transactions need InnoDB; utf8mb4 holds every Unicode character.
+    table.engine('InnoDB')
+    table.charset('utf8mb4')
+  }
+  for (const column of schema.columns) addColumn(table, column, schema.primaryKey)
+  const key = schema.columns.find((column) => column.name === schema.primaryKey)
+  if (schema.primaryKey !== undefined && key?.kind !== 'increments' && key?.kind !== 'bigIncrements') {
+    // Named on PostgreSQL only, where a long default name would be truncated: MySQL names every
+    // primary key PRIMARY, and knex 3 renders the name option wrongly for SQLite and MySQL.
+    if (dialect === 'pg') table.primary([schema.primaryKey], { constraintName: constraintName(schema.table, [schema.primaryKey], 'pkey') })
+    else table.primary([schema.primaryKey])
+  }
+  for (const column of schema.columns) {
+    if (column.references === undefined) continue
+    table
+      .foreign(column.name, constraintName(schema.table, [column.name], 'foreign'))
+      .references(column.references.column)
+      .inTable(column.references.table)
+      .onDelete('CASCADE')
+  }
+  for (const columns of schema.unique) table.unique([...columns], { indexName: constraintName(schema.table, columns, 'unique') })
+  for (const columns of schema.indexes) table.index([...columns], constraintName(schema.table, columns, 'index'))
+}
+
+function createTableBuilder(knex: Knex, schema: TableSchema): Knex.SchemaBuilder {
+  return knex.schema.createTable(schema.table, (table) => {
+    defineTable(knex, table, schema)
+  })
+}
+
+/**
+ * Creates a table from a portable {@link TableSchema}: columns of every kind (`increments`,
+ * `bigIncrements`, `integer`, `bigint`, `string` (255), `text`, `uuid`, `boolean`,
+ * `datetime`), NOT NULL where not nullable, foreign keys with `ON DELETE CASCADE`, unique sets
+ * and indexes. On MySQL the table is InnoDB in utf8mb4. Integer foreign keys are unsigned on
+ * MySQL, to match knex's `increments()`.
+ */
+export async function createTable(knex: Knex, schema: TableSchema): Promise<void> {
+  await createTableBuilder(knex, schema)
+}
+
+/**
+ * The DDL {@link createTable} runs, as SQL strings for the dialect of `knex` (a migration file,
+ * a review). Nothing is sent to the database.
+ */
+export function tableSql(knex: Knex, schema: TableSchema): string[] {
+  return createTableBuilder(knex, schema)
+    .toSQL()
+    .map((query) => (query.bindings.length === 0 ? query.sql : knex.raw(query.sql, query.bindings).toQuery()))
+}
+
+/**
+ * Creates the join table of a relation, as {@link describeJoinTable} describes it: the primary
+ * key, the two link columns as foreign keys with `ON DELETE CASCADE`, the unique pair, an index
+ * for the reverse direction, and the extra columns with the kinds you give (default `string`).
+ * Either side of the relation gives the same table.
+ *
+ * @example
+ * ```ts
+ * import { createJoinTable, joinTableSql } from 'throughline/knex'
+ *
+ * await createJoinTable(db, publications)
+ * await createJoinTable(db, memberships, { date_joined: { kind: 'datetime' } })
+ *
+ * // Or write the DDL into a migration instead:
+ * export async function up(knex) {
+ *   for (const sql of joinTableSql(knex, publications)) await knex.raw(sql)
+ * }
+ * ```
+ */
+export async function createJoinTable(knex: Knex, relation: AnyRelation, extraColumns?: ExtraColumnKinds): Promise<void> {
+  await createTable(knex, describeJoinTable(relation, extraColumns))
+}
+
+/** The DDL {@link createJoinTable} runs, as SQL strings, for a migration file. */
+export function joinTableSql(knex: Knex, relation: AnyRelation, extraColumns?: ExtraColumnKinds): string[] {
+  return tableSql(knex, describeJoinTable(relation, extraColumns))
+}

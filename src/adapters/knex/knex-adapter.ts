@@ -1,0 +1,596 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { Knex } from 'knex'
+import type {
+  AdapterCapabilities,
+  Condition,
+  DeleteLinksInput,
+  InsertLinksInput,
+  InsertTargetInput,
+  Key,
+  KeyType,
+  ProbeLinksInput,
+  ProbeLinksResult,
+  RelationAdapter,
+  Row,
+  SelectTargetsInput,
+  SelectThroughRowsInput,
+  TableSpec,
+  UpdateTargetsInput,
+} from '../../adapter/relation-adapter.js'
+import { InvalidArgumentError, StorageError, UnknownColumnError } from '../../errors/throughline-error.js'
+import { coerceKey, tryCoerceKey } from '../../model/coerce-key.js'
+import { formatValue, type AnyModel } from '../../model/define-model.js'
+import { isIdentifier } from '../../model/identifier.js'
+import { chunks, inlinedBytes, largestInlined } from './chunks.js'
+import { knexDialect, type KnexDialect, type SqlFragment, type StringComparison } from './knex-dialect.js'
+import { toStorageError } from './to-storage-error.js'
+
+/** Options of {@link KnexAdapter}. */
+export interface KnexAdapterOptions {
+  /**
+   * The most bind parameters one statement may carry, when the database's is lower than the
+   * dialect's default (30 000 on SQLite, 65 535 on PostgreSQL and MySQL): an SQLite built with
+   * `SQLITE_MAX_VARIABLE_NUMBER=999`, a proxy with its own limit.
+   */
+  readonly maxBindParameters?: number
+}
+
+/** A transaction opened by a {@link KnexAdapter}, as seen by the code that runs inside it. */
+interface Scope {
+  /** The Knex instance (or caller's transaction) the opening adapter was built on. */
+  readonly owner: Knex
+  readonly trx: Knex.Transaction
+  open: boolean
+}
+
+/** What a {@link KnexAdapter} shares with the transaction adapters it opens. */
+interface Shared {
+  readonly root: Knex
+  readonly dialect: KnexDialect
+  readonly name: string
+  readonly maxBindParameters: number
+  statements: number
+}
+
+// The transaction of the current async context. Code that runs inside a call's transaction
+// (an m2m listener, say) and uses the root adapter joins that transaction, as a Django
+// connection would, instead of waiting for a second connection: with SQLite's single
+// connection that wait would never end, and on a server it could deadlock on the rows the
+// transaction holds.
+const current = new AsyncLocalStorage<Scope>()
+
+// Aliases of the two tables in every statement; a self relation joins a table to its own
+// join table, so the aliases keep them apart.
+const T = 't'
+const L = 'l'
+// The alias of a 64-bit key read as text beside the row's own columns.
+const KEY_TEXT = '__throughline_key'
+
+/**
+ * A {@link RelationAdapter} over a Knex instance: SQLite (better-sqlite3), PostgreSQL (pg)
+ * and MySQL/MariaDB (mysql2). Pass your own Knex instance, or a transaction of yours to run
+ * throughline's calls inside it (each call then takes a savepoint, so that a failed call
+ * undoes only its own writes). Every call is a constant number of statements whatever the
+ * number of keys, split into chunks only past the database's bind-parameter limits; adds
+ * ignore existing pairs in the statement itself (`ON CONFLICT DO NOTHING`, or a no-op
+ * `ON DUPLICATE KEY UPDATE` on MySQL), so concurrent adds never duplicate a link.
+ *
+ * Foreign keys must be enforced: SQLite needs `PRAGMA foreign_keys = ON` on each connection
+ * (better-sqlite3 turns it on by default; the `sqlite3` driver does not).
+ *
+ * @example
+ * ```ts
+ * import knex from 'knex'
+ * import { KnexAdapter } from 'throughline/knex'
+ *
+ * const db = knex({ client: 'pg', connection: process.env.DATABASE_URL })
+ * const publications = manyToMany(Article, Publication, { name: 'publications', adapter: new KnexAdapter(db) })
+ * await publications.of(article).add([p1, p2])
+ *
+ * // Inside your own transaction: rolled back with it.
+ * await db.transaction(async (trx) => {
+ *   await trx('audit').insert({ action: 'link' })
+ *   await publications.using(new KnexAdapter(trx)).of(article).add(p3)
+ * })
+ * ```
+ */
+export class KnexAdapter implements RelationAdapter {
+  readonly name: string
+  readonly capabilities: AdapterCapabilities
+  readonly #shared: Shared
+  readonly #scope: Scope | undefined
+
+  constructor(knex: Knex, options?: KnexAdapterOptions)
+  /** @internal */
+  constructor(knex: Knex, options: KnexAdapterOptions, shared: Shared, scope: Scope)
+  constructor(knex: Knex, options: KnexAdapterOptions = {}, shared?: Shared, scope?: Scope) {
+    if (shared === undefined) {
+      if (typeof knex !== 'function' || typeof (knex as Partial<Knex>).transaction !== 'function') {
+        throw new InvalidArgumentError('KnexAdapter takes a Knex instance (or a Knex transaction): new KnexAdapter(knex).')
+      }
+      const dialect = knexDialect(knex)
+      const max = options.maxBindParameters ?? dialect.maxBindParameters
+      if (!Number.isSafeInteger(max) || max < 16) {
+        throw new InvalidArgumentError(`maxBindParameters must be a whole number of at least 16; got ${formatValue(max)}.`)
+      }
+      shared = { root: knex, dialect, name: `knex(${dialect.name})`, maxBindParameters: Math.min(max, dialect.maxBindParameters), statements: 0 }
+    }
+    this.#shared = shared
+    this.#scope = scope
+    this.name = shared.name
+    this.capabilities = Object.freeze({ transactions: true, maxBindParameters: shared.maxBindParameters })
+  }
+
+  /** Statements sent by this adapter and the transactions it opened (BEGIN, COMMIT and savepoints not counted). */
+  get statementCount(): number {
+    return this.#shared.statements
+  }
+
+  // -------------------------------------------------------------- contract
+
+  async transaction<R>(work: (adapter: RelationAdapter) => Promise<R>): Promise<R> {
+    const outer = this.#executor()
+    let failure: { readonly error: unknown } | undefined
+    try {
+      // On a Knex instance this is BEGIN; on a transaction (the caller's, or one of ours when
+      // calls nest) knex takes a savepoint.
+      return await outer.transaction(async (trx) => {
+        const scope: Scope = { owner: this.#shared.root, trx, open: true }
+        const adapter = new KnexAdapter(trx, {}, this.#shared, scope)
+        try {
+          return await current.run(scope, () => work(adapter))
+        } catch (error) {
+          failure = { error }
+          throw error
+        } finally {
+          scope.open = false
+        }
+      })
+    } catch (error) {
+      // The work's own errors come out as they are; BEGIN or COMMIT failing is storage's.
+      if (failure !== undefined && failure.error === error) throw error
+      throw toStorageError(this.name, this.#shared.dialect, error)
+    }
+  }
+
+  async probeLinks({ link, source, targets, scope }: ProbeLinksInput): Promise<ProbeLinksResult> {
+    const db = this.#executor()
+    const { dialect } = this.#shared
+    const target = link.target
+    const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, [bindKey(source)], link.source.keyType)
+    const existing = new Set<Key>()
+    const linked = new Set<Key>()
+    const size = this.#keysPerStatement(target.keyType, dialect.bindsPerKey(link.source.keyType), targets)
+
+    if (scope === 'targets') {
+      // One LEFT JOIN per chunk: every given target that exists, with its link from source if any.
+      for (const chunk of chunks(targets, size)) {
+        const rows = await this.#statement<Row[]>(() =>
+          db({ [T]: target.table })
+            .select(this.#keyColumn(db, `${T}.${target.primaryKey}`, target.keyType, 'k'), { linked: `${L}.${link.targetColumn}` })
+            .leftJoin({ [L]: link.table }, function () {
+              this.on(`${L}.${link.targetColumn}`, '=', `${T}.${target.primaryKey}`).andOn(db.raw(sourceCondition.sql, sourceCondition.bindings))
+            })
+            .whereRaw(...raw(dialect.keysIn(`${T}.${target.primaryKey}`, chunk.map(bindKey), target.keyType))),
+        )
+        for (const row of rows) {
+          const key = readKey(row.k, target.keyType)
+          existing.add(key)
+          if (row.linked !== null && row.linked !== undefined) linked.add(key)
+        }
+      }
+      // Keys are compared as the model types them: a row found under another spelling
+      // ('ABC' for 'abc' on a case-insensitive collation) does not count.
+      return { existing: targets.filter((key) => existing.has(key)), linked: targets.filter((key) => linked.has(key)) }
+    }
+
+    // Scope 'all': the linked keys of source and the existing keys among targets, in one
+    // UNION ALL (the first chunk carries the linked part; the others only check existence).
+    const order: { key: Key; ord: unknown }[] = []
+    const parts = targets.length === 0 ? [[]] : chunks(targets, size)
+    for (const [index, chunk] of parts.entries()) {
+      const existence = (builder: Knex.QueryBuilder): Knex.QueryBuilder =>
+        builder
+          .select(db.raw('0 AS ??', ['linked']), this.#keyColumn(db, `${T}.${target.primaryKey}`, target.keyType, 'k'), db.raw('NULL AS ??', ['ord']))
+          .from({ [T]: target.table })
+          .whereRaw(...raw(dialect.keysIn(`${T}.${target.primaryKey}`, chunk.map(bindKey), target.keyType)))
+      const rows = await this.#statement<Row[]>(() => {
+        if (index > 0) return existence(db.queryBuilder())
+        const linkedPart = db
+          .select(
+            db.raw('1 AS ??', ['linked']),
+            this.#keyColumn(db, `${L}.${link.targetColumn}`, target.keyType, 'k'),
+            link.primaryKey === undefined ? db.raw('NULL AS ??', ['ord']) : { ord: `${L}.${link.primaryKey}` },
+          )
+          .from({ [L]: link.table })
+          .whereRaw(sourceCondition.sql, sourceCondition.bindings)
+        return chunk.length === 0 ? linkedPart : linkedPart.unionAll(function () {
+          existence(this)
+        })
+      })
+      for (const row of rows) {
+        const key = readKey(row.k, target.keyType)
+        if (Number(row.linked) === 1) order.push({ key, ord: row.ord })
+        else existing.add(key)
+      }
+    }
+    // Linked keys in link-row order, as memory lists them (the order events report them in).
+    order.sort((a, b) => compareOrd(a.ord, b.ord))
+    for (const { key } of order) linked.add(key)
+    return { existing: targets.filter((key) => existing.has(key)), linked: [...linked] }
+  }
+
+  async insertLinks({ link, pairs, values }: InsertLinksInput): Promise<void> {
+    const db = this.#executor()
+    const { dialect } = this.#shared
+    const extra: Row = {}
+    for (const [column, value] of Object.entries(values)) if (value !== undefined) extra[column] = value
+    // In one canonical order: concurrent adds of overlapping keys then take their index locks
+    // in the same order and wait for each other, where given orders could deadlock.
+    const sorted = [...pairs].sort(([s1, t1], [s2, t2]) => compareKeys(s1, s2) || compareKeys(t1, t2))
+    const rows = sorted.map(([source, target]) => ({ ...extra, [link.sourceColumn]: source, [link.targetColumn]: target }))
+    const columns = Object.keys(extra).length + 2
+    let size = Math.min(dialect.maxInsertRows, Math.floor(this.#shared.maxBindParameters / columns))
+    if (Number.isFinite(dialect.maxStatementBytes)) {
+      // Every row repeats the extra values; its keys are at most the largest of each side.
+      const rowBytes =
+        Object.values(extra).reduce<number>((sum, value) => sum + inlinedBytes(value), 16) +
+        largestInlined(pairs.map(([source]) => source)) +
+        largestInlined(pairs.map(([, target]) => target))
+      size = Math.min(size, Math.floor(dialect.maxStatementBytes / rowBytes))
+    }
+    for (const chunk of chunks(rows, size)) {
+      await this.#statement(() => {
+        const insert = db(link.table).insert(chunk as Record<string, Knex.Value>[])
+        return link.unique ? dialect.ignoreDuplicatePairs(insert, link, db) : insert
+      })
+    }
+  }
+
+  async deleteLinks({ link, source, targets, mirror }: DeleteLinksInput): Promise<number> {
+    const db = this.#executor()
+    const { dialect } = this.#shared
+    const { sourceColumn, targetColumn } = link
+    const sourceKey = bindKey(source)
+    if (targets === undefined) {
+      const forward = dialect.keysIn(sourceColumn, [sourceKey], link.source.keyType)
+      // A symmetrical relation is a self relation: both columns hold keys of the same model.
+      const where = mirror ? or(forward, dialect.keysIn(targetColumn, [sourceKey], link.target.keyType)) : forward
+      return this.#statement<number>(() => db(link.table).whereRaw(...raw(where)).del())
+    }
+    const sides = mirror ? 2 : 1
+    const fixed = dialect.bindsPerKey(link.source.keyType) * sides
+    let deleted = 0
+    for (const chunk of chunks(targets, this.#keysPerStatement(link.target.keyType, fixed, targets) / sides)) {
+      const keys = chunk.map(bindKey)
+      const forward = and(dialect.keysIn(sourceColumn, [sourceKey], link.source.keyType), dialect.keysIn(targetColumn, keys, link.target.keyType))
+      const where = mirror
+        ? or(forward, and(dialect.keysIn(targetColumn, [sourceKey], link.target.keyType), dialect.keysIn(sourceColumn, keys, link.source.keyType)))
+        : forward
+      deleted += await this.#statement<number>(() => db(link.table).whereRaw(...raw(where)).del())
+    }
+    return deleted
+  }
+
+  async selectTargets(input: SelectTargetsInput): Promise<Row[]> {
+    const db = this.#executor()
+    const { primaryKey, keyType } = input.link.target
+    const exact = keyType === 'bigint'
+    const rows = await this.#statement<Row[]>(() => {
+      const query = this.#targetsQuery(db, input, true).select(`${T}.*`)
+      return exact ? query.select(this.#keyColumn(db, `${T}.${primaryKey}`, keyType, KEY_TEXT)) : query
+    })
+    for (const row of rows) {
+      row[primaryKey] = readKey(exact ? row[KEY_TEXT] : row[primaryKey], keyType)
+      if (exact) Reflect.deleteProperty(row, KEY_TEXT)
+    }
+    return rows
+  }
+
+  async selectTargetKeys(input: SelectTargetsInput): Promise<Key[]> {
+    const db = this.#executor()
+    const { primaryKey, keyType } = input.link.target
+    const rows = await this.#statement<Row[]>(() => this.#targetsQuery(db, input, true).select(this.#keyColumn(db, `${T}.${primaryKey}`, keyType, 'k')))
+    return rows.map((row) => readKey(row.k, keyType))
+  }
+
+  async countTargets(input: SelectTargetsInput): Promise<number> {
+    const db = this.#executor()
+    const rows = await this.#statement<Row[]>(() => this.#targetsQuery(db, input, false).count({ count: '*' }))
+    // pg returns COUNT(*) (a bigint) as a string.
+    return Number(rows[0]?.count ?? 0)
+  }
+
+  async selectThroughRows({ link, source, targets }: SelectThroughRowsInput): Promise<Row[]> {
+    const db = this.#executor()
+    const { dialect } = this.#shared
+    const sourceCondition = dialect.keysIn(link.sourceColumn, [bindKey(source)], link.source.keyType)
+    const size = this.#keysPerStatement(link.target.keyType, dialect.bindsPerKey(link.source.keyType), targets ?? [])
+    const parts = targets === undefined ? [undefined] : chunks(targets, size)
+    // 64-bit link columns are also read as text, exactly (see keyTextType).
+    const exactColumns = (
+      [
+        [link.sourceColumn, link.source, KEY_TEXT],
+        [link.targetColumn, link.target, `${KEY_TEXT}_target`],
+      ] as const
+    ).filter(([, spec]) => spec.keyType === 'bigint')
+    const rows: Row[] = []
+    for (const chunk of parts) {
+      const where = chunk === undefined ? sourceCondition : and(sourceCondition, dialect.keysIn(link.targetColumn, chunk.map(bindKey), link.target.keyType))
+      const query = (): Knex.QueryBuilder => {
+        const builder = db(link.table).select('*').whereRaw(...raw(where))
+        for (const [column, spec, alias] of exactColumns) builder.select(this.#keyColumn(db, column, spec.keyType, alias))
+        return link.primaryKey === undefined ? builder : builder.orderBy(link.primaryKey, 'asc')
+      }
+      rows.push(...(await this.#statement<Row[]>(query)))
+    }
+    if (parts.length > 1 && link.primaryKey !== undefined) {
+      const primaryKey = link.primaryKey
+      rows.sort((a, b) => compareOrd(a[primaryKey], b[primaryKey]))
+    }
+    for (const row of rows) {
+      row[link.sourceColumn] = readKey(row[link.sourceColumn], link.source.keyType)
+      row[link.targetColumn] = readKey(row[link.targetColumn], link.target.keyType)
+      for (const [column, spec, alias] of exactColumns) {
+        row[column] = readKey(row[alias], spec.keyType)
+        Reflect.deleteProperty(row, alias)
+      }
+    }
+    return rows
+  }
+
+  async insertTarget({ target, values }: InsertTargetInput): Promise<Row> {
+    const db = this.#executor()
+    const row: Record<string, Knex.Value> = {}
+    for (const [column, value] of Object.entries(values)) {
+      if (!isIdentifier(column) || (target.columns !== undefined && !target.columns.includes(column))) {
+        throw new UnknownColumnError(`${target.model} has no column ${formatValue(column)}.`)
+      }
+      if (value !== undefined) row[column] = value as Knex.Value
+    }
+    const given = row[target.primaryKey]
+    if (given === undefined || given === null) {
+      // As the memory adapter: only integer keys are generated.
+      if (target.keyType !== 'integer' && target.keyType !== 'bigint') {
+        throw new InvalidArgumentError(`${target.model} rows need a "${target.primaryKey}" value: only integer keys are generated.`)
+      }
+    } else {
+      row[target.primaryKey] = bindKey(coerceKey(given, modelLike(target)))
+    }
+    let stored: Row | undefined
+    if (this.#shared.dialect.returning) {
+      const rows = await this.#statement<Row[]>(() => db(target.table).insert(row).returning('*'))
+      stored = rows[0]
+    } else if (await this.#supportsReturning(db)) {
+      // MariaDB has INSERT ... RETURNING, which knex's MySQL compiler leaves out: append it to
+      // the statement knex compiled (placeholders and bindings unchanged).
+      const insert = db(target.table).insert(row).toSQL()
+      const [rows] = await this.#statement<[Row[]]>(() => db.raw(`${insert.sql} RETURNING *`, insert.bindings))
+      stored = rows[0]
+    } else {
+      // MySQL has no RETURNING: insert, then read the row back as stored (defaults included).
+      const ids = await this.#statement<unknown[]>(() => db(target.table).insert(row))
+      const key = row[target.primaryKey] ?? (ids[0] as Knex.Value)
+      const rows = await this.#statement<Row[]>(() =>
+        db(target.table).select('*').whereRaw(...raw(this.#shared.dialect.keysIn(target.primaryKey, [key], target.keyType))),
+      )
+      stored = rows[0]
+    }
+    if (stored === undefined) throw new StorageError(this.name, `the new ${target.model} row could not be read back from "${target.table}".`)
+    // A given key is stored as given (and a 64-bit one could come back rounded); a generated
+    // one is read back.
+    const key = row[target.primaryKey]
+    stored[target.primaryKey] = key === undefined ? readKey(stored[target.primaryKey], target.keyType) : key
+    return stored
+  }
+
+  async updateTargets({ target, keys, values }: UpdateTargetsInput): Promise<number> {
+    const db = this.#executor()
+    const { dialect } = this.#shared
+    const changes: Record<string, Knex.Value> = {}
+    for (const [column, value] of Object.entries(values)) if (value !== undefined) changes[column] = value as Knex.Value
+    const noChange = Object.keys(changes).length === 0
+    let changed = 0
+    for (const chunk of chunks(keys, this.#keysPerStatement(target.keyType, Object.keys(changes).length, keys))) {
+      const where = dialect.keysIn(target.primaryKey, chunk.map(bindKey), target.keyType)
+      if (noChange) {
+        // Nothing to write: the rows that would have been updated are the rows that exist.
+        const rows = await this.#statement<Row[]>(() => db(target.table).whereRaw(...raw(where)).count({ count: '*' }))
+        changed += Number(rows[0]?.count ?? 0)
+      } else {
+        changed += await this.#statement<number>(() => db(target.table).update(changes).whereRaw(...raw(where)))
+      }
+    }
+    return changed
+  }
+
+  // -------------------------------------------------------------- internals
+
+  /** The connection to run on: this adapter's transaction, the one of the current context, or the root. */
+  #executor(): Knex {
+    const scope = this.#scope
+    if (scope !== undefined) {
+      if (!scope.open) {
+        throw new InvalidArgumentError('This Knex transaction has already finished; use the adapter it was opened from.')
+      }
+      return scope.trx
+    }
+    const joined = current.getStore()
+    return joined !== undefined && joined.open && joined.owner === this.#shared.root ? joined.trx : this.#shared.root
+  }
+
+  /** Runs one statement: counted, with driver errors turned into throughline's. */
+  async #statement<R>(build: () => PromiseLike<unknown>): Promise<R> {
+    this.#shared.statements++
+    try {
+      return (await build()) as R
+    } catch (error) {
+      throw toStorageError(this.name, this.#shared.dialect, error)
+    }
+  }
+
+  /** Whether this MySQL-protocol server has INSERT ... RETURNING; failures mapped as for statements. */
+  async #supportsReturning(db: Knex): Promise<boolean> {
+    try {
+      return await supportsReturning(this.#shared.root, db)
+    } catch (error) {
+      throw toStorageError(this.name, this.#shared.dialect, error)
+    }
+  }
+
+  /** Selects a key column as `alias`: as text for 64-bit keys, so that it reads back exactly. */
+  #keyColumn(db: Knex, column: string, keyType: KeyType, alias: string): Knex.Raw | Record<string, string> {
+    if (keyType !== 'bigint') return { [alias]: column }
+    return db.raw(`CAST(?? AS ${this.#shared.dialect.keyTextType}) AS ??`, [column, alias])
+  }
+
+  /**
+   * How many of `keys` (of `keyType`) fit in one statement beside `fixed` other bound values:
+   * under the bind-parameter limit and, where values are inlined, under the statement size.
+   */
+  #keysPerStatement(keyType: KeyType, fixed: number, keys: readonly Key[]): number {
+    const { dialect, maxBindParameters } = this.#shared
+    const perKey = dialect.bindsPerKey(keyType)
+    const byParameters = Math.floor((maxBindParameters - fixed) / perKey)
+    if (!Number.isFinite(dialect.maxStatementBytes)) return byParameters
+    const largest = largestInlined(keys)
+    return Math.min(byParameters, Math.floor(dialect.maxStatementBytes / ((largest + 16) * perKey)))
+  }
+
+  /** The target rows linked from source, filtered, and (when `ordered`) ordered and paged. */
+  #targetsQuery(db: Knex, { link, source, query }: SelectTargetsInput, ordered: boolean): Knex.QueryBuilder {
+    const { dialect } = this.#shared
+    const target = link.target
+    const builder = db({ [T]: target.table })
+      .join({ [L]: link.table }, `${L}.${link.targetColumn}`, `${T}.${target.primaryKey}`)
+      .whereRaw(...raw(dialect.keysIn(`${L}.${link.sourceColumn}`, [bindKey(source)], link.source.keyType)))
+    for (const condition of query.where) applyCondition(builder, dialect, target, condition)
+    if (!ordered) return builder
+    for (const { column, direction } of query.orderBy) builder.orderByRaw(...raw(dialect.orderTerm(`${T}.${column}`, direction)))
+    if (query.limit !== undefined) builder.limit(query.limit)
+    if (query.offset !== undefined && query.offset > 0) builder.offset(query.offset)
+    return builder
+  }
+}
+
+// Whether a MySQL-protocol server has INSERT ... RETURNING (MariaDB 10.5+), asked once per Knex
+// instance. The version query is introspection, like BEGIN, and is not counted as a statement.
+const returningSupport = new WeakMap<Knex, Promise<boolean>>()
+
+function supportsReturning(root: Knex, db: Knex): Promise<boolean> {
+  let known = returningSupport.get(root)
+  if (known === undefined) {
+    known = db.raw('SELECT VERSION() AS ??', ['version']).then((result: unknown) => {
+      const rows = (Array.isArray(result) ? result[0] : undefined) as { version?: unknown }[] | undefined
+      const version = typeof rows?.[0]?.version === 'string' ? rows[0].version : ''
+      const [major = 0, minor = 0] = version.split(/[.-]/).map(Number)
+      return /mariadb/i.test(version) && (major > 10 || (major === 10 && minor >= 5))
+    })
+    // A failed probe is asked again next time rather than remembered.
+    void known.catch(() => returningSupport.delete(root))
+    returningSupport.set(root, known)
+  }
+  return known
+}
+
+const RANGE: Readonly<Record<'gt' | 'gte' | 'lt' | 'lte', StringComparison>> = { gt: '>', gte: '>=', lt: '<', lte: '<=' }
+
+/** Adds one `filter()` condition on a target column. */
+function applyCondition(builder: Knex.QueryBuilder, dialect: KnexDialect, target: TableSpec, { column, op, value }: Condition): void {
+  const name = `${T}.${column}`
+  // A uuid key is compared as the database types it (uuid on PostgreSQL, and
+  // case-insensitively elsewhere): coerceKey has already lower-cased it.
+  const plainStrings = column === target.primaryKey && target.keyType === 'uuid'
+  switch (op) {
+    case 'isnull':
+      if (value === true) builder.whereNull(name)
+      else builder.whereNotNull(name)
+      return
+    case 'exact':
+      if (typeof value === 'string' && !plainStrings) builder.whereRaw(...raw(dialect.compareString(name, '=', value)))
+      else builder.where(name, '=', bindValue(value))
+      return
+    case 'in': {
+      const items = value as readonly unknown[]
+      const strings = plainStrings ? [] : items.filter((item): item is string => typeof item === 'string')
+      const others = plainStrings ? items : items.filter((item) => typeof item !== 'string')
+      builder.where((inner) => {
+        if (others.length > 0) inner.orWhereIn(name, others.map(bindValue))
+        if (strings.length > 0) inner.orWhereRaw(...raw(dialect.inStrings(name, strings)))
+      })
+      return
+    }
+    case 'startswith':
+    case 'endswith':
+    case 'contains':
+      builder.whereRaw(...raw(dialect.textMatch(name, op, value as string)))
+      return
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+      if (typeof value === 'string') builder.whereRaw(...raw(dialect.compareString(name, RANGE[op], value)))
+      else builder.where(name, RANGE[op], bindValue(value))
+      return
+  }
+}
+
+/** A fragment as `whereRaw`/`orderByRaw` arguments. */
+function raw(fragment: SqlFragment): [string, Knex.RawBinding[]] {
+  return [fragment.sql, fragment.bindings]
+}
+
+function and(left: SqlFragment, right: SqlFragment): SqlFragment {
+  return { sql: `(${left.sql}) AND (${right.sql})`, bindings: [...left.bindings, ...right.bindings] }
+}
+
+function or(left: SqlFragment, right: SqlFragment): SqlFragment {
+  return { sql: `(${left.sql}) OR (${right.sql})`, bindings: [...left.bindings, ...right.bindings] }
+}
+
+// Knex's types leave out bigint, which every supported driver binds (as a 64-bit integer).
+function bindKey(key: Key): Knex.Value {
+  return key as Knex.Value
+}
+
+function bindValue(value: unknown): Knex.Value {
+  return value as Knex.Value
+}
+
+/** A key read from the database, in the model's key type (pg returns bigint columns as strings). */
+function readKey(value: unknown, keyType: KeyType): Key {
+  return tryCoerceKey(value, keyType) ?? (value as Key)
+}
+
+/** A total order of keys of one type: numbers and bigints by value, strings by code unit. */
+function compareKeys(a: Key, b: Key): number {
+  if (typeof a === 'string' || typeof b === 'string') {
+    const x = String(a)
+    const y = String(b)
+    return x < y ? -1 : x > y ? 1 : 0
+  }
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+/**
+ * Orders link primary keys: numbers, or integers as strings (pg's bigint) compared as
+ * integers; other values (a string key) by code unit. Missing ones keep their place.
+ */
+function compareOrd(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b
+  const x = ordValue(a)
+  const y = ordValue(b)
+  if (x === undefined || y === undefined || typeof x !== typeof y) return 0
+  return x < y ? -1 : x > y ? 1 : 0
+}
+
+function ordValue(value: unknown): bigint | string | undefined {
+  if (typeof value === 'bigint') return value
+  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : undefined
+  if (typeof value === 'string') return /^-?\d+$/.test(value) ? BigInt(value) : value
+  return undefined
+}
+
+function modelLike(spec: TableSpec): AnyModel {
+  return { name: spec.model, primaryKey: spec.primaryKey, keyType: spec.keyType } as AnyModel
+}

@@ -1,0 +1,280 @@
+import type { Knex } from 'knex'
+import type { KeyType, LinkSpec } from '../../adapter/relation-adapter.js'
+import { InvalidArgumentError } from '../../errors/throughline-error.js'
+
+/** The databases the Knex adapter supports. */
+export type KnexDialectName = 'sqlite' | 'pg' | 'mysql'
+
+/** A piece of SQL for `whereRaw`/`orderByRaw`: identifiers as `??`, values as `?`, never inline. */
+export interface SqlFragment {
+  readonly sql: string
+  readonly bindings: Knex.RawBinding[]
+}
+
+/** A comparison on a string value. */
+export type StringComparison = '=' | '<' | '<=' | '>' | '>='
+
+/** A substring lookup. */
+export type TextMatch = 'startswith' | 'endswith' | 'contains'
+
+/**
+ * What differs between databases, in one place: limits, the ignore-duplicates insert, and the
+ * expressions that make comparisons and ordering match the memory adapter (strings compared by
+ * code unit, case-sensitively, with `%` and `_` meaning themselves; NULLs first in ascending
+ * order). Columns are passed qualified (`t.title`) and always bound as identifiers. Internal.
+ */
+export interface KnexDialect {
+  readonly name: KnexDialectName
+  /** The most bind parameters one statement may carry. */
+  readonly maxBindParameters: number
+  /** The most rows one multi-row INSERT may carry, whatever the parameters. */
+  readonly maxInsertRows: number
+  /**
+   * The most bytes of inlined values one statement may carry, where the driver sends values
+   * inside the SQL text (mysql2 and mysql do) and the server caps a statement's size.
+   */
+  readonly maxStatementBytes: number
+  /** Whether `INSERT ... RETURNING` exists. */
+  readonly returning: boolean
+  /**
+   * Turns an INSERT into one that skips the rows whose `(source, target)` pair already exists,
+   * and only those: foreign-key and not-null failures must still raise.
+   */
+  ignoreDuplicatePairs(insert: Knex.QueryBuilder, link: LinkSpec, knex: Knex): Knex.QueryBuilder
+  /** `column <op> value` for a string value, by code unit and case-sensitively. */
+  compareString(column: string, op: StringComparison, value: string): SqlFragment
+  /** `column IN (values)` for string values, by code unit and case-sensitively. */
+  inStrings(column: string, values: readonly string[]): SqlFragment
+  /** `startswith` / `endswith` / `contains`, case-sensitive and literal (no wildcards). */
+  textMatch(column: string, op: TextMatch, value: string): SqlFragment
+  /** One ORDER BY term: strings by code unit, NULLs first ascending and last descending. */
+  orderTerm(column: string, direction: 'asc' | 'desc'): SqlFragment
+  /**
+   * How many bind parameters one key takes in a key condition: 2 where a string key needs an
+   * exact (binary) comparison beside the indexable one.
+   */
+  bindsPerKey(keyType: KeyType): number
+  /** `column IN (keys)` (or `=` for one key), exact for string keys. */
+  keysIn(column: string, keys: readonly Knex.Value[], keyType: KeyType): SqlFragment
+  /**
+   * The SQL type a 64-bit key is read as, exactly: better-sqlite3 and mysql2 return BIGINT
+   * values as JavaScript numbers, which lose precision past 2^53 (snowflake-style keys).
+   */
+  readonly keyTextType: string
+  /** Whether a driver error is a constraint violation (unique, not null, foreign key, check). */
+  isConstraintViolation(error: unknown): boolean
+}
+
+function placeholders(count: number, placeholder = '?'): string {
+  return Array.from({ length: count }, () => placeholder).join(', ')
+}
+
+function errorField(error: unknown, field: string): unknown {
+  return typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[field] : undefined
+}
+
+function plainKeysIn(column: string, keys: readonly Knex.Value[]): SqlFragment {
+  return keys.length === 1
+    ? { sql: '?? = ?', bindings: [column, keys[0]!] }
+    : { sql: `?? IN (${placeholders(keys.length)})`, bindings: [column, ...keys] }
+}
+
+/**
+ * SQLite: the default BINARY collation already compares by code unit (for the BMP), NULLs
+ * sort first ascending, and RETURNING exists (3.35+). `COLLATE BINARY` is still spelled
+ * out so that a column declared `COLLATE NOCASE` compares as memory does. LIKE is
+ * case-insensitive for ASCII in SQLite, so substring lookups use `instr`/`substr` instead.
+ */
+const sqlite: KnexDialect = {
+  name: 'sqlite',
+  // SQLite's own limit is 32 766 parameters since 3.32 (better-sqlite3 bundles a newer one);
+  // stay below it with room to spare for the fixed parameters of a statement.
+  maxBindParameters: 30_000,
+  // Knex renders a multi-row INSERT on SQLite as INSERT ... SELECT ... UNION ALL SELECT ...,
+  // and SQLite refuses a compound SELECT of more than 500 terms.
+  maxInsertRows: 500,
+  maxStatementBytes: Number.POSITIVE_INFINITY,
+  returning: true,
+  ignoreDuplicatePairs: (insert, link) => insert.onConflict([link.sourceColumn, link.targetColumn]).ignore(),
+  compareString: (column, op, value) => ({ sql: `?? COLLATE BINARY ${op} ?`, bindings: [column, value] }),
+  inStrings: (column, values) => ({ sql: `?? COLLATE BINARY IN (${placeholders(values.length)})`, bindings: [column, ...values] }),
+  textMatch(column, op, value) {
+    switch (op) {
+      case 'startswith':
+        // The first occurrence is at the start exactly when the value is a prefix.
+        return { sql: 'instr(??, ?) = 1', bindings: [column, value] }
+      case 'contains':
+        return { sql: 'instr(??, ?) > 0', bindings: [column, value] }
+      case 'endswith':
+        // The last length(value) characters; an empty value gives '' = ''.
+        return { sql: 'substr(??, length(??) - length(?) + 1) = ?', bindings: [column, column, value, value] }
+    }
+  },
+  orderTerm: (column, direction) => ({ sql: `?? COLLATE BINARY ${direction}`, bindings: [column] }),
+  bindsPerKey: () => 1,
+  keysIn: (column, keys) => plainKeysIn(column, keys),
+  keyTextType: 'TEXT',
+  isConstraintViolation(error) {
+    const code = errorField(error, 'code')
+    return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')
+  },
+}
+
+// The built-in string types, whose values are ordered with COLLATE "C" (by byte, which for
+// UTF-8 is by code point). Other types (numbers, dates, uuid) keep their natural order.
+const PG_STRING_TYPES = `'text'::regtype, 'character varying'::regtype, 'character'::regtype, 'name'::regtype`
+
+/**
+ * PostgreSQL: the database's collation (often `en_US.UTF-8`) orders strings linguistically,
+ * so string comparisons and orderings use `COLLATE "C"`. Equality needs nothing: default
+ * collations are deterministic (equal only when the bytes are). NULLs sort last by default,
+ * so ascending terms say `NULLS FIRST`. Substring lookups use `strpos`/`right`, which take
+ * the value literally, and string parameters are cast to text so that `length(?)` resolves.
+ */
+const pg: KnexDialect = {
+  name: 'pg',
+  // The wire protocol counts parameters in 16 bits.
+  maxBindParameters: 65_535,
+  maxInsertRows: Number.POSITIVE_INFINITY,
+  maxStatementBytes: Number.POSITIVE_INFINITY,
+  returning: true,
+  ignoreDuplicatePairs: (insert, link) => insert.onConflict([link.sourceColumn, link.targetColumn]).ignore(),
+  compareString(column, op, value) {
+    if (op === '=') return { sql: '?? = ?', bindings: [column, value] }
+    // `::text` also lets a string be compared with a uuid column, as memory compares keys.
+    return { sql: `??::text COLLATE "C" ${op} ?::text`, bindings: [column, value] }
+  },
+  inStrings: (column, values) => ({ sql: `?? IN (${placeholders(values.length)})`, bindings: [column, ...values] }),
+  textMatch(column, op, value) {
+    switch (op) {
+      case 'startswith':
+        return { sql: 'strpos(??::text COLLATE "C", ?::text) = 1', bindings: [column, value] }
+      case 'contains':
+        return { sql: 'strpos(??::text COLLATE "C", ?::text) > 0', bindings: [column, value] }
+      case 'endswith':
+        return { sql: 'right(??::text, length(?::text)) COLLATE "C" = ?::text', bindings: [column, value, value] }
+    }
+  },
+  orderTerm(column, direction) {
+    const nulls = direction === 'asc' ? 'NULLS FIRST' : 'NULLS LAST'
+    // COLLATE only applies to string types (it is an error on an integer column), and the
+    // adapter does not know column types: the CASE picks the C-collated text for string
+    // columns and NULL otherwise, and the second term orders the other types naturally
+    // (for strings it only breaks ties that are already byte-equal).
+    return {
+      sql: `(CASE WHEN pg_typeof(??) IN (${PG_STRING_TYPES}) THEN ??::text COLLATE "C" END) ${direction} ${nulls}, ?? ${direction} ${nulls}`,
+      bindings: [column, column, column],
+    }
+  },
+  bindsPerKey: () => 1,
+  keysIn: (column, keys) => plainKeysIn(column, keys),
+  keyTextType: 'TEXT',
+  isConstraintViolation(error) {
+    // SQLSTATE class 23: integrity constraint violation.
+    const code = errorField(error, 'code')
+    return typeof code === 'string' && code.startsWith('23')
+  },
+}
+
+// MySQL/MariaDB errors that mean a constraint refused the statement.
+const MYSQL_CONSTRAINT_ERRORS = new Set([
+  'ER_DUP_ENTRY',
+  'ER_DUP_ENTRY_WITH_KEY_NAME',
+  'ER_NO_REFERENCED_ROW',
+  'ER_NO_REFERENCED_ROW_2',
+  'ER_ROW_IS_REFERENCED',
+  'ER_ROW_IS_REFERENCED_2',
+  'ER_BAD_NULL_ERROR',
+  'ER_NO_DEFAULT_FOR_FIELD',
+  'ER_CHECK_CONSTRAINT_VIOLATED',
+  'ER_CONSTRAINT_FAILED',
+])
+
+/**
+ * MySQL/MariaDB: the usual collations are case-insensitive and ignore trailing spaces, so
+ * string comparisons, substring lookups and ordering work on `CAST(... AS BINARY)`: bytes of
+ * UTF-8, hence code points, with no padding. Equality on keys keeps the plain, indexable
+ * comparison and adds the exact one. NULLs already sort first ascending.
+ */
+const mysql: KnexDialect = {
+  name: 'mysql',
+  // The prepared-statement limit; knex sends text queries, but the limit keeps statements sane.
+  maxBindParameters: 65_535,
+  maxInsertRows: Number.POSITIVE_INFINITY,
+  // Values travel inside the SQL text, which must fit max_allowed_packet: 4 MiB by default on
+  // MySQL 5.7 (16 MiB on MariaDB, 64 MiB on MySQL 8). Stay under the smallest, with room for
+  // the SQL itself.
+  maxStatementBytes: 3 * 1024 * 1024,
+  returning: false,
+  ignoreDuplicatePairs(insert, link, knex) {
+    // INSERT IGNORE would also turn foreign-key failures into warnings. A no-op update on a
+    // duplicate key ignores only duplicates; foreign-key and not-null errors still raise.
+    return insert.onConflict().merge({ [link.sourceColumn]: knex.ref(link.sourceColumn) } as Record<string, unknown>)
+  },
+  compareString: (column, op, value) => ({ sql: `CAST(?? AS BINARY) ${op} CAST(? AS BINARY)`, bindings: [column, value] }),
+  inStrings: (column, values) => ({
+    sql: `CAST(?? AS BINARY) IN (${placeholders(values.length, 'CAST(? AS BINARY)')})`,
+    bindings: [column, ...values],
+  }),
+  textMatch(column, op, value) {
+    switch (op) {
+      case 'startswith':
+        return { sql: 'LOCATE(CAST(? AS BINARY), CAST(?? AS BINARY)) = 1', bindings: [value, column] }
+      case 'contains':
+        return { sql: 'LOCATE(CAST(? AS BINARY), CAST(?? AS BINARY)) > 0', bindings: [value, column] }
+      case 'endswith':
+        return {
+          sql: 'RIGHT(CAST(?? AS BINARY), LENGTH(CAST(? AS BINARY))) = CAST(? AS BINARY)',
+          bindings: [column, value, value],
+        }
+    }
+  },
+  orderTerm(column, direction) {
+    // COLLATION() is 'binary' for numbers and dates, whose natural order is right; string
+    // columns are ordered by their bytes first (the second term then only breaks byte-equal ties).
+    return {
+      sql: `CASE WHEN COLLATION(??) = 'binary' THEN NULL ELSE CAST(?? AS BINARY) END ${direction}, ?? ${direction}`,
+      bindings: [column, column, column],
+    }
+  },
+  bindsPerKey: (keyType) => (keyType === 'string' ? 2 : 1),
+  keysIn(column, keys, keyType) {
+    // A uuid is case-insensitive anyway; a string key must match exactly ('abc' is not 'ABC').
+    if (keyType !== 'string') return plainKeysIn(column, keys)
+    const plain = plainKeysIn(column, keys)
+    const exact =
+      keys.length === 1
+        ? 'CAST(?? AS BINARY) = CAST(? AS BINARY)'
+        : `CAST(?? AS BINARY) IN (${placeholders(keys.length, 'CAST(? AS BINARY)')})`
+    return { sql: `${plain.sql} AND ${exact}`, bindings: [...plain.bindings, column, ...keys] }
+  },
+  keyTextType: 'CHAR',
+  isConstraintViolation(error) {
+    const code = errorField(error, 'code')
+    return typeof code === 'string' && MYSQL_CONSTRAINT_ERRORS.has(code)
+  },
+}
+
+const DIALECTS: Readonly<Record<string, KnexDialect>> = {
+  sqlite3: sqlite,
+  'better-sqlite3': sqlite,
+  postgresql: pg,
+  postgres: pg,
+  pg,
+  mysql,
+  mysql2: mysql,
+}
+
+/** The dialect of a Knex instance (or transaction), from its client; throws for other databases. */
+export function knexDialect(knex: Knex): KnexDialect {
+  const client: unknown = (knex as { client?: unknown }).client
+  const dialect = errorField(client, 'dialect')
+  const found = typeof dialect === 'string' ? DIALECTS[dialect] : undefined
+  if (found === undefined) {
+    throw new InvalidArgumentError(
+      `KnexAdapter supports SQLite (better-sqlite3, sqlite3), PostgreSQL (pg) and MySQL/MariaDB (mysql2, mysql); ` +
+        `this Knex instance uses ${typeof dialect === 'string' ? JSON.stringify(dialect) : 'an unknown client'}.`,
+    )
+  }
+  return found
+}
