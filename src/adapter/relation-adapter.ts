@@ -127,7 +127,11 @@ export interface ProbeLinksResult {
 /** Input of {@link RelationAdapter.insertLinks}. */
 export interface InsertLinksInput {
   readonly link: LinkSpec
-  /** `[sourceKey, targetKey]` pairs, distinct, to write into `sourceColumn` and `targetColumn`. */
+  /**
+   * `[sourceKey, targetKey]` pairs, distinct, to write into `sourceColumn` and `targetColumn`,
+   * sorted by target key (then the mirror pairs of a symmetrical relation, sorted the same way).
+   * Insert them in this order.
+   */
   readonly pairs: readonly (readonly [Key, Key])[]
   /** Extra column values shared by every inserted row (through defaults, resolved). */
   readonly values: Readonly<Row>

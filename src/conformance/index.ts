@@ -41,6 +41,7 @@ export { seedCollectorsConformance } from './groups/seed-002-collectors-conforma
 export { seedFavoritesConformance } from './groups/seed-000-favorites-conformance.js'
 export { seedRelatedManagerConformance } from './groups/seed-004-related-manager-conformance.js'
 export { statementBudgetsConformance } from './groups/statement-budgets-conformance.js'
+export { stringsConformance } from './groups/strings-conformance.js'
 export { throughDefinitionConformance } from './groups/through-definition-conformance.js'
 export { transactionsConformance } from './groups/transactions-conformance.js'
 export { coreGroups } from './groups/core-groups.js'

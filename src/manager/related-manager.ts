@@ -459,10 +459,14 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     const { link, sourceKey, core } = this.#context
     await this.#emit(tx, 'pre_add', keys)
     if (keys.length > 0) {
-      const pairs: (readonly [Key, Key])[] = keys.map((key) => [sourceKey, key] as const)
+      // Sorted by key: every adapter inserts (and numbers generated ids) in the same order, and
+      // two calls adding overlapping keys lock the same rows in the same order, which keeps a
+      // database from deadlocking them against each other.
+      const sorted = [...keys].sort(compareKeys)
+      const pairs: (readonly [Key, Key])[] = sorted.map((key) => [sourceKey, key] as const)
       if (core.symmetrical) {
         // The mirror rows; a self link (a, a) is one row, not two.
-        for (const key of keys) if (key !== sourceKey) pairs.push([key, sourceKey])
+        for (const key of sorted) if (key !== sourceKey) pairs.push([key, sourceKey])
       }
       await storageCall(tx, () => tx.insertLinks({ link, pairs, values: through.values }))
     }
@@ -508,4 +512,9 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     } as unknown as M2MChangedEvent
     await core.events.emit(event)
   }
+}
+
+/** Orders keys of one model: numbers and bigints by value, strings by code unit. */
+function compareKeys(a: Key, b: Key): number {
+  return a < b ? -1 : a > b ? 1 : 0
 }

@@ -7,6 +7,7 @@ import { m2mRegressConformance } from './m2m-regress-conformance.js'
 import { manyToManyConformance } from './many-to-many-conformance.js'
 import { seed003PublicationsConformance } from './seed-003-publications-conformance.js'
 import { statementBudgetsConformance } from './statement-budgets-conformance.js'
+import { stringsConformance } from './strings-conformance.js'
 import { transactionsConformance } from './transactions-conformance.js'
 
 /** The groups ported from Django's many_to_many, m2m_regress and m2m_multiple tests, and the contract groups. */
@@ -19,5 +20,6 @@ export const coreGroups: readonly ((options: ConformanceOptions) => void)[] = [
   errorsConformance,
   transactionsConformance,
   statementBudgetsConformance,
+  stringsConformance,
   largeCallsConformance,
 ]
