@@ -98,3 +98,10 @@ export {
   type ManyToManyOptions,
   type ThroughInfo,
 } from './relation/many-to-many.js'
+export {
+  describeJoinTable,
+  keyColumnKind,
+  type ColumnKind,
+  type ColumnSchema,
+  type TableSchema,
+} from './schema/table-schema.js'

@@ -25,7 +25,7 @@ export interface ConformanceOptions {
    * Returns an adapter over empty tables: the tables described by `schema` must exist (create
    * them the first time) and hold no rows (empty them before each test). Called before every
    * test. Every table schema has `id`-style primary keys and foreign keys with `ON DELETE
-   * CASCADE`, as {@link describeJoinTable} produces.
+   * CASCADE`, as `describeJoinTable()` produces.
    */
   readonly createAdapter: (schema: readonly TableSchema[]) => RelationAdapter | Promise<RelationAdapter>
   /** Called after every test with the adapter `createAdapter` returned. Default does nothing. */
