@@ -1,7 +1,8 @@
 /**
  * The examples' database: SQLite in memory through knex and better-sqlite3, with foreign keys
- * enforced (SQLite leaves them off unless each connection turns them on), so that deleting a
- * row removes its links, as ON DELETE CASCADE does on PostgreSQL and MySQL.
+ * enforced, so that deleting a row removes its links as ON DELETE CASCADE does on PostgreSQL
+ * and MySQL. better-sqlite3 enforces them by default; the pragma says so explicitly, and keeps
+ * this right with the `sqlite3` driver, which does not.
  */
 import knex, { type Knex } from 'knex'
 

@@ -86,6 +86,13 @@ describe('examples', () => {
     expect(output).toContain('m2m_changed: pre_remove (reverse) pk_set={1}')
   })
 
+  it('custom-adapter.ts passes the whole conformance suite under node:test', () => {
+    const output = run('custom-adapter')
+    expect(output).toMatch(/^# fail 0$/m)
+    expect(output).toMatch(/^# pass \d{3}$/m)
+    expect(output).toContain('updateTargets')
+  })
+
   it('postgres.ts toggles on PostgreSQL, or says why it skipped', () => {
     const output = run('postgres')
     if (process.env.PG_URL === undefined || process.env.PG_URL === '') {

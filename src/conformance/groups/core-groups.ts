@@ -1,6 +1,7 @@
 import type { ConformanceOptions } from '../conformance-options.js'
 import { addConformance } from './add-conformance.js'
 import { errorsConformance } from './errors-conformance.js'
+import { getOrCreateConformance } from './get-or-create-conformance.js'
 import { largeCallsConformance } from './large-calls-conformance.js'
 import { m2mMultipleConformance } from './m2m-multiple-conformance.js'
 import { m2mRegressConformance } from './m2m-regress-conformance.js'
@@ -17,6 +18,7 @@ export const coreGroups: readonly ((options: ConformanceOptions) => void)[] = [
   m2mRegressConformance,
   m2mMultipleConformance,
   seed003PublicationsConformance,
+  getOrCreateConformance,
   errorsConformance,
   transactionsConformance,
   statementBudgetsConformance,

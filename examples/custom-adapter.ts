@@ -1,0 +1,141 @@
+/**
+ * Writing your own adapter, and proving it with the conformance suite.
+ *
+ * TracingAdapter implements the whole RelationAdapter contract by wrapping another adapter
+ * and recording every operation it forwards (the shape of an adapter that adds logging,
+ * metrics or a cache in front of a store). It is run here through the full conformance
+ * suite with node's own test runner, `node:test`: the suite takes any runner.
+ *
+ * Run: npm run examples -- custom-adapter
+ */
+import { afterEach, beforeEach, describe, it } from 'node:test'
+import {
+  MemoryAdapter,
+  type AdapterCapabilities,
+  type DeleteLinksInput,
+  type InsertLinksInput,
+  type InsertTargetInput,
+  type Key,
+  type ProbeLinksInput,
+  type ProbeLinksResult,
+  type RelationAdapter,
+  type Row,
+  type SelectTargetsInput,
+  type SelectThroughRowsInput,
+  type UpdateTargetsInput,
+} from '../src/index.js'
+import { runAdapterConformance, type TestApi } from '../src/conformance/index.js'
+
+/** One operation the adapter forwarded. */
+interface Trace {
+  readonly operation: string
+  readonly table: string
+  readonly milliseconds: number
+}
+
+/** Records every operation of `inner`, and of the transactions it opens, into `traces`. */
+export class TracingAdapter implements RelationAdapter {
+  readonly name: string
+  readonly capabilities: AdapterCapabilities
+  readonly traces: Trace[]
+  readonly #inner: RelationAdapter
+
+  constructor(inner: RelationAdapter, traces: Trace[] = []) {
+    this.#inner = inner
+    this.name = `tracing(${inner.name})`
+    this.capabilities = inner.capabilities
+    this.traces = traces
+  }
+
+  get statementCount(): number {
+    return this.#inner.statementCount
+  }
+
+  transaction<R>(work: (adapter: RelationAdapter) => Promise<R>): Promise<R> {
+    // The transaction's adapter is traced too, into the same log.
+    return this.#inner.transaction((tx) => work(new TracingAdapter(tx, this.traces)))
+  }
+
+  probeLinks(input: ProbeLinksInput): Promise<ProbeLinksResult> {
+    return this.#trace('probeLinks', input.link.table, () => this.#inner.probeLinks(input))
+  }
+
+  insertLinks(input: InsertLinksInput): Promise<void> {
+    return this.#trace('insertLinks', input.link.table, () => this.#inner.insertLinks(input))
+  }
+
+  deleteLinks(input: DeleteLinksInput): Promise<number> {
+    return this.#trace('deleteLinks', input.link.table, () => this.#inner.deleteLinks(input))
+  }
+
+  selectTargets(input: SelectTargetsInput): Promise<Row[]> {
+    return this.#trace('selectTargets', input.link.target.table, () => this.#inner.selectTargets(input))
+  }
+
+  selectTargetKeys(input: SelectTargetsInput): Promise<Key[]> {
+    return this.#trace('selectTargetKeys', input.link.target.table, () => this.#inner.selectTargetKeys(input))
+  }
+
+  countTargets(input: SelectTargetsInput): Promise<number> {
+    return this.#trace('countTargets', input.link.target.table, () => this.#inner.countTargets(input))
+  }
+
+  selectThroughRows(input: SelectThroughRowsInput): Promise<Row[]> {
+    return this.#trace('selectThroughRows', input.link.table, () => this.#inner.selectThroughRows(input))
+  }
+
+  insertTarget(input: InsertTargetInput): Promise<Row> {
+    return this.#trace('insertTarget', input.target.table, () => this.#inner.insertTarget(input))
+  }
+
+  updateTargets(input: UpdateTargetsInput): Promise<number> {
+    return this.#trace('updateTargets', input.target.table, () => this.#inner.updateTargets(input))
+  }
+
+  async #trace<R>(operation: string, table: string, run: () => Promise<R>): Promise<R> {
+    const started = performance.now()
+    try {
+      return await run()
+    } finally {
+      this.traces.push({ operation, table, milliseconds: performance.now() - started })
+    }
+  }
+}
+
+// The conformance suite against TracingAdapter over a fresh memory store per test.
+const traces: Trace[] = []
+let store = new MemoryAdapter()
+
+// node:test's describe() and it() return promises that its runner tracks itself.
+const runner: TestApi = {
+  describe: (name, body) => void describe(name, body),
+  it: (name, body) => void it(name, body),
+  beforeEach: (body) => {
+    beforeEach(body)
+  },
+  afterEach: (body) => {
+    afterEach(body)
+  },
+}
+
+void describe('TracingAdapter', () => {
+  runAdapterConformance({
+    name: 'tracing(memory)',
+    test: runner,
+    createAdapter: () => {
+      store = new MemoryAdapter()
+      return new TracingAdapter(store, traces)
+    },
+    // Storage read directly, not through the adapter under test.
+    inspect: (table) => store.tableRows(table),
+    // A smaller large-call test keeps the example quick; the project's own run uses 100 000.
+    largeCount: 5_000,
+  })
+
+  void it('traced every operation the suite ran', () => {
+    const counts = new Map<string, number>()
+    for (const { operation } of traces) counts.set(operation, (counts.get(operation) ?? 0) + 1)
+    console.log(`traced ${String(traces.length)} operations: ${[...counts].map(([name, count]) => `${name} ${String(count)}`).join(', ')}`)
+    if (counts.size < 9) throw new Error(`expected all nine operations to be traced, got ${String(counts.size)}`)
+  })
+})
