@@ -20,6 +20,7 @@
  */
 import type { ConformanceOptions } from './conformance-options.js'
 import { coreGroups } from './groups/core-groups.js'
+import { reliabilityGroups } from './groups/reliability-groups.js'
 import { throughGroups } from './groups/through-groups.js'
 
 export type { ConformanceOptions, TestApi, TestFn } from './conformance-options.js'
@@ -47,9 +48,10 @@ export { throughDefinitionConformance } from './groups/through-definition-confor
 export { transactionsConformance } from './groups/transactions-conformance.js'
 export { coreGroups } from './groups/core-groups.js'
 export { throughGroups } from './groups/through-groups.js'
+export { reliabilityGroups } from './groups/reliability-groups.js'
 
 /** Every group, in the order `runAdapterConformance` runs them. */
-export const conformanceGroups: readonly ((options: ConformanceOptions) => void)[] = [...coreGroups, ...throughGroups]
+export const conformanceGroups: readonly ((options: ConformanceOptions) => void)[] = [...coreGroups, ...throughGroups, ...reliabilityGroups]
 
 /**
  * Runs every conformance group against an adapter.

@@ -1,0 +1,4 @@
+import type { ConformanceOptions } from '../conformance-options.js'
+
+/** The groups for hostile and malformed input, on every adapter. */
+export const reliabilityGroups: readonly ((options: ConformanceOptions) => void)[] = []
