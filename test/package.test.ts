@@ -15,8 +15,10 @@ describe('the published package', () => {
 
   beforeAll(() => {
     project = mkdtempSync(join(tmpdir(), 'throughline-pack-'))
-    const output = execFileSync(npm, ['pack', '--json', '--pack-destination', project], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-    const [packed] = JSON.parse(output.slice(output.indexOf('['))) as { filename: string }[]
+    // Build first, then pack without the prepack script, whose output would mix with the JSON.
+    execFileSync(npm, ['run', 'build'], { cwd: root, stdio: 'ignore' })
+    const output = execFileSync(npm, ['pack', '--json', '--ignore-scripts', '--pack-destination', project], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    const [packed] = JSON.parse(output) as { filename: string }[]
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }))
     execFileSync(npm, ['install', '--offline', '--no-audit', '--no-fund', join(project, packed!.filename)], { cwd: project, stdio: 'ignore' })
   }, 180_000)
@@ -61,8 +63,8 @@ describe('the published package', () => {
   it('ships only the build, the changelog, the readme and the licence', () => {
     const manifest = JSON.parse(readFileSync(join(project, 'node_modules', 'throughline', 'package.json'), 'utf8')) as { name: string }
     expect(manifest.name).toBe('throughline')
-    const listing = execFileSync(npm, ['pack', '--dry-run', '--json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
-    const [{ files }] = JSON.parse(listing.slice(listing.indexOf('['))) as [{ files: { path: string }[] }]
+    const listing = execFileSync(npm, ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })
+    const [{ files }] = JSON.parse(listing) as [{ files: { path: string }[] }]
     const outside = files.map((file) => file.path).filter((path) => !/^(dist\/|CHANGELOG\.md$|README\.md$|LICENSE$|package\.json$)/.test(path))
     expect(outside).toEqual([])
   })

@@ -2,7 +2,7 @@ import type { Knex } from 'knex'
 import { afterAll, afterEach, beforeEach, describe, it } from 'vitest'
 import { KnexAdapter } from '../../src/adapters/knex/index.js'
 import { runAdapterConformance } from '../../src/conformance/index.js'
-import { knexTargets, reportSkippedTargets, SchemaKeeper, seedRows } from '../helpers/knex-targets.js'
+import { disconnect, knexTargets, reportSkippedTargets, SchemaKeeper, seedRows } from '../helpers/knex-targets.js'
 
 // The whole conformance suite on every database Knex reaches: SQLite always, PostgreSQL and
 // MySQL/MariaDB when their URLs are set. Tables are created once per database; each test
@@ -20,7 +20,7 @@ for (const target of knexTargets) {
     }
 
     afterAll(async () => {
-      await db?.destroy()
+      await disconnect(db)
     })
 
     runAdapterConformance({

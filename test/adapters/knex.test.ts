@@ -13,7 +13,7 @@ import { createJoinTable, createTable, joinTableSql, KnexAdapter, tableSql } fro
 import { knexDialect } from '../../src/adapters/knex/knex-dialect.js'
 import { modelTable } from '../../src/conformance/index.js'
 import { describeJoinTable, type TableSchema } from '../../src/schema/table-schema.js'
-import { dropTables, knexTargets, reportSkippedTargets, seedRows } from '../helpers/knex-targets.js'
+import { disconnect, dropTables, knexTargets, reportSkippedTargets, seedRows } from '../helpers/knex-targets.js'
 
 // What only the Knex adapter does: running inside the caller's transaction, driver errors,
 // chunking, statement counting, key types, string semantics per dialect, and the schema
@@ -173,7 +173,7 @@ for (const target of knexTargets) {
     })
 
     afterAll(async () => {
-      await db.destroy()
+      await disconnect(db)
     })
 
     beforeEach(async () => {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import knex, { type Knex } from 'knex'
 import type { Row } from '../../src/index.js'
 import type { TableSchema } from '../../src/schema/table-schema.js'
@@ -12,13 +13,80 @@ export interface KnexTarget {
   /** What to do to enable it, for the skip message. */
   readonly howToEnable: string
   /**
-   * A new Knex instance on this database. Knex loads the driver (better-sqlite3, pg, mysql2)
-   * only here, so a disabled target never loads its driver.
+   * A new Knex instance on this database, in a schema (or database) of its own on a server:
+   * close it with {@link disconnect}. Knex loads the driver (better-sqlite3, pg, mysql2) only
+   * here, so a disabled target never loads its driver.
    */
   readonly connect: () => Knex
 }
 
 const START = 'or run `eval "$(bash scripts/databases.sh start)"`'
+
+// Each Knex instance on a server works in a schema (PostgreSQL) or database (MariaDB) of its
+// own, created when its first connection opens and dropped by disconnect(): two test runs, or
+// two test files, against one server never touch each other's tables.
+const isolated = new WeakMap<Knex, { readonly dialect: 'postgres' | 'mysql'; readonly name: string }>()
+
+function runName(): string {
+  return `throughline_run_${String(process.pid)}_${randomBytes(4).toString('hex')}`
+}
+
+interface CallbackConnection {
+  query: (sql: string, callback: (error: Error | null) => void) => void
+}
+
+/** A pool hook that runs `statements` in order on every new connection. */
+function onConnect(statements: readonly string[]) {
+  return (connection: CallbackConnection, done: (error: Error | null, connection: CallbackConnection) => void): void => {
+    const next = (index: number): void => {
+      const statement = statements[index]
+      if (statement === undefined) {
+        done(null, connection)
+        return
+      }
+      connection.query(statement, (error) => {
+        if (error === null) next(index + 1)
+        else done(error, connection)
+      })
+    }
+    next(0)
+  }
+}
+
+function connectPostgres(): Knex {
+  const name = runName()
+  const db = knex({
+    client: 'pg',
+    connection: process.env.PG_URL ?? '',
+    searchPath: [name],
+    pool: { min: 0, max: 4, afterCreate: onConnect([`CREATE SCHEMA IF NOT EXISTS "${name}"`]) },
+  })
+  isolated.set(db, { dialect: 'postgres', name })
+  return db
+}
+
+function connectMysql(): Knex {
+  const name = runName()
+  const db = knex({
+    client: 'mysql2',
+    connection: process.env.MYSQL_URL ?? '',
+    pool: { min: 0, max: 4, afterCreate: onConnect([`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4`, `USE \`${name}\``]) },
+  })
+  isolated.set(db, { dialect: 'mysql', name })
+  return db
+}
+
+/** Drops the schema or database a Knex instance worked in, then closes it. */
+export async function disconnect(db: Knex | undefined): Promise<void> {
+  if (db === undefined) return
+  const own = isolated.get(db)
+  try {
+    if (own?.dialect === 'postgres') await db.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [own.name])
+    if (own?.dialect === 'mysql') await db.raw('DROP DATABASE IF EXISTS ??', [own.name])
+  } finally {
+    await db.destroy()
+  }
+}
 
 /** SQLite always; PostgreSQL when PG_URL is set; MySQL/MariaDB when MYSQL_URL is set. */
 export const knexTargets: readonly KnexTarget[] = [
@@ -33,13 +101,13 @@ export const knexTargets: readonly KnexTarget[] = [
     name: 'postgres',
     enabled: process.env.PG_URL !== undefined && process.env.PG_URL !== '',
     howToEnable: `set PG_URL=postgres://user:password@host:port/database, ${START}`,
-    connect: () => knex({ client: 'pg', connection: process.env.PG_URL ?? '', pool: { min: 0, max: 4 } }),
+    connect: connectPostgres,
   },
   {
     name: 'mysql',
     enabled: process.env.MYSQL_URL !== undefined && process.env.MYSQL_URL !== '',
     howToEnable: `set MYSQL_URL=mysql://user:password@host:port/database, ${START}`,
-    connect: () => knex({ client: 'mysql2', connection: process.env.MYSQL_URL ?? '', pool: { min: 0, max: 4 } }),
+    connect: connectMysql,
   },
 ]
 
