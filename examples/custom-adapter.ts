@@ -16,10 +16,13 @@ import {
   type InsertLinksInput,
   type InsertTargetInput,
   type Key,
+  type PrefetchedRow,
+  type PrefetchTargetsInput,
   type ProbeLinksInput,
   type ProbeLinksResult,
   type RelationAdapter,
   type Row,
+  type SelectSourcesInput,
   type SelectTargetsInput,
   type SelectThroughRowsInput,
   type UpdateTargetsInput,
@@ -84,6 +87,22 @@ export class TracingAdapter implements RelationAdapter {
     return this.#trace('selectThroughRows', input.link.table, () => this.#inner.selectThroughRows(input))
   }
 
+  prefetchTargets(input: PrefetchTargetsInput): Promise<PrefetchedRow[]> {
+    return this.#trace('prefetchTargets', input.link.target.table, () => this.#inner.prefetchTargets(input))
+  }
+
+  selectSources(input: SelectSourcesInput): Promise<Row[]> {
+    return this.#trace('selectSources', input.link.source.table, () => this.#inner.selectSources(input))
+  }
+
+  selectSourceKeys(input: SelectSourcesInput): Promise<Key[]> {
+    return this.#trace('selectSourceKeys', input.link.source.table, () => this.#inner.selectSourceKeys(input))
+  }
+
+  countSources(input: SelectSourcesInput): Promise<number> {
+    return this.#trace('countSources', input.link.source.table, () => this.#inner.countSources(input))
+  }
+
   insertTarget(input: InsertTargetInput): Promise<Row> {
     return this.#trace('insertTarget', input.target.table, () => this.#inner.insertTarget(input))
   }
@@ -136,6 +155,6 @@ void describe('TracingAdapter', () => {
     const counts = new Map<string, number>()
     for (const { operation } of traces) counts.set(operation, (counts.get(operation) ?? 0) + 1)
     console.log(`traced ${String(traces.length)} operations: ${[...counts].map(([name, count]) => `${name} ${String(count)}`).join(', ')}`)
-    if (counts.size < 9) throw new Error(`expected all nine operations to be traced, got ${String(counts.size)}`)
+    if (counts.size < 13) throw new Error(`expected all thirteen operations to be traced, got ${String(counts.size)}`)
   })
 })

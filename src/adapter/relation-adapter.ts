@@ -162,6 +162,50 @@ export interface SelectThroughRowsInput {
   readonly targets: readonly Key[] | undefined
 }
 
+/** Input of {@link RelationAdapter.prefetchTargets}. */
+export interface PrefetchTargetsInput {
+  readonly link: LinkSpec
+  /** The sources whose targets to read, distinct and non-empty. */
+  readonly sources: readonly Key[]
+  /** Conditions and order of the targets; `limit` and `offset` are always `undefined`. */
+  readonly query: TargetQuery
+}
+
+/** One row of {@link RelationAdapter.prefetchTargets}: a target row and the source it is linked from. */
+export interface PrefetchedRow {
+  readonly source: Key
+  readonly row: Row
+}
+
+/**
+ * A read of the rows of `link.source` (the side returned) by what they are linked to: the
+ * Django `Article.objects.filter(publications__title__startswith="S")` family.
+ */
+export interface SourceQuery {
+  /** Conditions on the returned rows themselves. */
+  readonly where: readonly Condition[]
+  /** Conditions on the linked rows (`link.target`). */
+  readonly related: readonly Condition[]
+  /** Conditions on the join table's columns. */
+  readonly through: readonly Condition[]
+  /**
+   * `'join'`: one row per matching link (a source linked to two matching targets comes twice,
+   * as Django's query without `distinct()`). `'exists'`: each source with at least one matching
+   * link, once. `'not-exists'`: each source with no matching link (Django's `exclude()`).
+   */
+  readonly mode: 'join' | 'exists' | 'not-exists'
+  /** Order of the returned rows; it always ends with their primary key. */
+  readonly orderBy: readonly OrderTerm[]
+  readonly limit: number | undefined
+  readonly offset: number | undefined
+}
+
+/** Input of the source reads. */
+export interface SelectSourcesInput {
+  readonly link: LinkSpec
+  readonly query: SourceQuery
+}
+
 /** Input of {@link RelationAdapter.insertTarget}. */
 export interface InsertTargetInput {
   readonly target: TableSpec
@@ -227,6 +271,18 @@ export interface RelationAdapter {
   countTargets(input: SelectTargetsInput): Promise<number>
   /** The join rows of `source`, with every column, in join-table primary key order when there is one. */
   selectThroughRows(input: SelectThroughRowsInput): Promise<Row[]>
+
+  /**
+   * The target rows linked from each of `sources`, each with its source key, in
+   * `query.orderBy` order: prefetching for many sources in one statement.
+   */
+  prefetchTargets(input: PrefetchTargetsInput): Promise<PrefetchedRow[]>
+  /** The rows of `link.source` selected by `query` (see {@link SourceQuery}). */
+  selectSources(input: SelectSourcesInput): Promise<Row[]>
+  /** The keys of the rows `selectSources` would return, in the same order. */
+  selectSourceKeys(input: SelectSourcesInput): Promise<Key[]>
+  /** How many rows `selectSources` would return, ignoring `limit`, `offset` and `orderBy`. */
+  countSources(input: SelectSourcesInput): Promise<number>
 
   /** Inserts one target row and resolves to it as stored, generated key included. */
   insertTarget(input: InsertTargetInput): Promise<Row>

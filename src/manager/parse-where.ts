@@ -1,6 +1,6 @@
 import type { Condition, LookupOperator, OrderTerm } from '../adapter/relation-adapter.js'
 import { InvalidArgumentError, InvalidLookupError, UnknownColumnError } from '../errors/throughline-error.js'
-import { coerceKey } from '../model/coerce-key.js'
+import { resolveTargetKey } from '../model/coerce-key.js'
 import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
 import { isIdentifier } from '../model/identifier.js'
 
@@ -54,13 +54,22 @@ type PkLookups<TKey> = {
         : TKey | string
 }
 
+/** Conditions on the columns of a row type: `{ title: 'x' }`, `{ title__startswith: 'S' }`. */
+export type RowWhere<TRow> = {
+  readonly [C in keyof TRow & string]?: TRow[C] | null
+} & ColumnLookups<TRow>
+
 /**
- * A `filter()` condition on the target model, typed by its row: `{ title: 'Science News' }`,
- * `{ title__startswith: 'Science' }`, `{ id__in: [1, 2] }`, `{ pk: 3 }`. Every entry must hold.
+ * A `filter()` condition on a model, typed by its row: `{ title: 'Science News' }`,
+ * `{ title__startswith: 'Science' }`, `{ id__in: [1, 2] }`, `{ pk: 3 }` or `{ pk: p1 }` (a row
+ * stands for its key, as in Django's `filter(publications=p1)`). Every entry must hold.
  */
-export type Where<M extends AnyModel> = {
-  readonly [C in keyof RowOf<M> & string]?: RowOf<M>[C] | null
-} & ColumnLookups<RowOf<M>> & { readonly pk?: KeyOf<M> | string } & PkLookups<KeyOf<M>>
+export type Where<M extends AnyModel> = RowWhere<RowOf<M>> & {
+  readonly pk?: KeyOf<M> | string | RowOf<M>
+} & PkLookups<KeyOf<M> | RowOf<M>>
+
+/** A condition on the columns of a through table: `{ invite_reason: 'He is good.' }`. */
+export type ThroughWhere<TThrough> = RowWhere<TThrough>
 
 /** An ordering term for `orderBy()`: `'title'` or `'-title'`, or `'pk'`. */
 export type OrderBy<M extends AnyModel> = (keyof RowOf<M> & string) | `-${keyof RowOf<M> & string}` | 'pk' | '-pk'
@@ -75,13 +84,30 @@ function isScalar(value: unknown): boolean {
   )
 }
 
-/** Resolves a column name of `model` for a query, or throws. `pk` names the primary key. */
-export function resolveColumn(model: AnyModel, name: string, context: string): string {
-  const column = name === 'pk' ? model.primaryKey : name
-  if (!isIdentifier(column) || (model.columns !== undefined && !model.columns.includes(column))) {
+/** What a set of conditions applies to: a model's table, or a join table. */
+export interface ColumnScope {
+  /** The table's model or through name, for messages. */
+  readonly name: string
+  /** The known columns, or `undefined` when any identifier may be a column. */
+  readonly columns: readonly string[] | undefined
+  /** The column `pk` names, if any. */
+  readonly primaryKey: string | undefined
+  /** Columns that hold keys of a model: their values are coerced (and rows stand for their keys). */
+  readonly keys: ReadonlyMap<string, AnyModel>
+}
+
+/** The scope of a model's own table. */
+export function modelScope(model: AnyModel): ColumnScope {
+  return { name: model.name, columns: model.columns, primaryKey: model.primaryKey, keys: new Map([[model.primaryKey, model]]) }
+}
+
+/** Resolves a column name of a scope for a query, or throws. `pk` names the primary key. */
+export function resolveColumn(scope: ColumnScope, name: string, context: string): string {
+  const column = name === 'pk' && scope.primaryKey !== undefined ? scope.primaryKey : name
+  if (!isIdentifier(column) || (scope.columns !== undefined && !scope.columns.includes(column))) {
     throw new UnknownColumnError(
-      `${context}: ${model.name} has no column ${formatValue(name)}` +
-        (model.columns === undefined ? '.' : `; its columns are ${model.columns.join(', ')}.`),
+      `${context}: ${scope.name} has no column ${formatValue(name)}` +
+        (scope.columns === undefined ? '.' : `; its columns are ${scope.columns.join(', ')}.`),
     )
   }
   return column
@@ -89,12 +115,17 @@ export function resolveColumn(model: AnyModel, name: string, context: string): s
 
 /**
  * Turns a `filter()` object into conditions, validating every column, lookup and value, so
- * that nothing unknown ever reaches storage. `null` on `exact` means `isnull`. Keys given as
- * strings on the primary key are coerced like every key.
+ * that nothing unknown ever reaches storage. `null` on `exact` means `isnull`. Values of key
+ * columns are coerced like every key, and a row stands for its key.
  */
 export function parseWhere(model: AnyModel, where: unknown): Condition[] {
+  return parseConditions(modelScope(model), where, 'filter()')
+}
+
+/** {@link parseWhere} for any scope. */
+export function parseConditions(scope: ColumnScope, where: unknown, context: string): Condition[] {
   if (typeof where !== 'object' || where === null || Array.isArray(where)) {
-    throw new InvalidArgumentError(`filter() takes an object such as { title__startswith: "S" }; got ${formatValue(where)}.`)
+    throw new InvalidArgumentError(`${context} takes an object such as { title__startswith: "S" }; got ${formatValue(where)}.`)
   }
   const conditions: Condition[] = []
   // Own enumerable keys only: a `__proto__` or `constructor` key is checked like any other
@@ -108,19 +139,19 @@ export function parseWhere(model: AnyModel, where: unknown): Condition[] {
       const suffix = entry.slice(split + 2)
       if (!(LOOKUPS as readonly string[]).includes(suffix)) {
         throw new InvalidLookupError(
-          `filter(): unknown lookup "${suffix}" in ${JSON.stringify(entry)}; the lookups are ${LOOKUPS.join(', ')}.`,
+          `${context}: unknown lookup "${suffix}" in ${JSON.stringify(entry)}; the lookups are ${LOOKUPS.join(', ')}.`,
         )
       }
       name = entry.slice(0, split)
       op = suffix as LookupOperator
     }
-    const column = resolveColumn(model, name, 'filter()')
-    const isKey = column === model.primaryKey
+    const column = resolveColumn(scope, name, context)
+    const keyModel = scope.keys.get(column)
     const fail = (expected: string): never => {
-      throw new InvalidLookupError(`filter(): ${JSON.stringify(entry)} expects ${expected}; got ${formatValue(value)}.`)
+      throw new InvalidLookupError(`${context}: ${JSON.stringify(entry)} expects ${expected}; got ${formatValue(value)}.`)
     }
     const scalar = (item: unknown): unknown => {
-      if (isKey) return coerceKey(item, model)
+      if (keyModel !== undefined) return resolveTargetKey(item, keyModel, 'filter by')
       if (!isScalar(item)) fail('a string, number, bigint, boolean or Date')
       return item
     }
@@ -162,7 +193,7 @@ export function parseOrderBy(model: AnyModel, terms: readonly string[]): OrderTe
   return terms.map((term) => {
     if (typeof term !== 'string') throw new InvalidArgumentError(`orderBy() takes column names; got ${formatValue(term)}.`)
     const descending = term.startsWith('-')
-    const column = resolveColumn(model, descending ? term.slice(1) : term, 'orderBy()')
+    const column = resolveColumn(modelScope(model), descending ? term.slice(1) : term, 'orderBy()')
     return { column, direction: descending ? 'desc' : 'asc' }
   })
 }

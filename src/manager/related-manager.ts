@@ -80,6 +80,8 @@ export interface ManagerContext {
   readonly sourceKey: Key
   readonly sourceModel: AnyModel
   readonly targetModel: AnyModel
+  /** Rows loaded by `relation.prefetch()`, which answer the plain reads until a write. */
+  readonly prefetched: readonly object[] | undefined
 }
 
 interface ResolvedThroughValues {
@@ -103,10 +105,18 @@ interface ResolvedThroughValues {
  */
 export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough extends object> {
   readonly #context: ManagerContext
+  // The prefetched rows, until a write on this manager drops them (Django's prefetch cache).
+  #prefetched: readonly RowOf<T>[] | undefined
 
   /** @internal Use `relation.of(instance)`. */
   constructor(context: ManagerContext) {
     this.#context = context
+    this.#prefetched = context.prefetched as readonly RowOf<T>[] | undefined
+  }
+
+  /** Whether reads are answered from rows loaded by `relation.prefetch()`. */
+  get isPrefetched(): boolean {
+    return this.#prefetched !== undefined
   }
 
   /** The key of the instance this manager belongs to. */
@@ -128,6 +138,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
    * the keys actually added, even when that is none; an empty list does nothing at all.
    */
   async add(targets: TargetsInput<T>, options: ThroughOptions<TThrough> = {}): Promise<void> {
+    this.#prefetched = undefined
     const keys = this.#resolveTargets(targets, 'add')
     if (keys.length === 0) return
     const through = this.#resolveThroughValues(options)
@@ -140,6 +151,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
    * removed; an empty list does nothing at all.
    */
   async remove(targets: TargetsInput<T>): Promise<void> {
+    this.#prefetched = undefined
     const keys = this.#resolveTargets(targets, 'remove')
     if (keys.length === 0) return
     await inTransaction(this.#context.adapter, (tx) => this.#deleteWithEvents(tx, keys))
@@ -147,6 +159,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
 
   /** Unlinks every target. Always emits `pre_clear`/`post_clear` (with `pkSet` null), even when nothing was linked. */
   async clear(): Promise<void> {
+    this.#prefetched = undefined
     await inTransaction(this.#context.adapter, (tx) => this.#clear(tx))
   }
 
@@ -158,6 +171,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
    * anything is new; with `clear: true`, `pre_clear`/`post_clear` then the add pair.
    */
   async set(targets: Iterable<TargetInput<T>>, options: SetOptions<TThrough> = {}): Promise<void> {
+    this.#prefetched = undefined
     // Callers from JavaScript (or `as any`) can pass anything: check before reading it.
     const input: unknown = targets
     if (typeof input !== 'object' || input === null || typeof (input as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function') {
@@ -195,6 +209,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
    * resolves to the new state: `true` when it is now linked. The seeds' favourite button.
    */
   async toggle(target: TargetInput<T>, options: ThroughOptions<TThrough> = {}): Promise<boolean> {
+    this.#prefetched = undefined
     const key = resolveTargetKey(target, this.#context.targetModel, 'toggle')
     const through = this.#resolveThroughValues(options)
     const { adapter, link, sourceKey } = this.#context
@@ -215,6 +230,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
    * the new row behind). Resolves to the new row, generated key included.
    */
   async create(fields: Partial<RowOf<T>>, options: ThroughOptions<TThrough> = {}): Promise<RowOf<T>> {
+    this.#prefetched = undefined
     const values = this.#targetValues(fields, 'create()')
     const through = this.#resolveThroughValues(options)
     return inTransaction(this.#context.adapter, (tx) => this.#createLinked(tx, values, through))
@@ -226,6 +242,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
    * one is created. Resolves to `[row, created]`.
    */
   async getOrCreate(lookup: Where<T>, options: GetOrCreateOptions<T, TThrough> = {}): Promise<[RowOf<T>, boolean]> {
+    this.#prefetched = undefined
     const query = this.query().filter(lookup)
     const values = { ...this.#lookupValues(lookup), ...this.#targetValues(options.defaults ?? {}, 'getOrCreate() defaults') }
     const through = this.#resolveThroughValues(options)
@@ -241,6 +258,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
    * searched, as in Django. Resolves to `[row, created]`.
    */
   async updateOrCreate(lookup: Where<T>, options: UpdateOrCreateOptions<T, TThrough> = {}): Promise<[RowOf<T>, boolean]> {
+    this.#prefetched = undefined
     const query = this.query().filter(lookup)
     const updates = this.#targetValues(options.defaults ?? {}, 'updateOrCreate() defaults')
     const creates = {
@@ -281,17 +299,33 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
 
   /** Every related object, in the model's ordering (then primary key). */
   all(): Promise<RowOf<T>[]> {
+    if (this.#prefetched !== undefined) return Promise.resolve([...this.#prefetched])
     return this.query().all()
   }
 
   /** The primary keys of the related objects, in order. */
   ids(): Promise<KeyOf<T>[]> {
+    if (this.#prefetched !== undefined) return Promise.resolve(this.#prefetched.map((row) => this.#keyOf(row) as KeyOf<T>))
     return this.query().ids()
   }
 
   /** How many objects are related. */
   count(): Promise<number> {
+    if (this.#prefetched !== undefined) return Promise.resolve(this.#prefetched.length)
     return this.query().count()
+  }
+
+  /**
+   * Every related object, read in pages of `batchSize` in primary-key order (keyset
+   * pagination), so that a relation of millions of rows streams in bounded memory.
+   *
+   * @example
+   * ```ts
+   * for await (const follower of followers.of(star).stream({ batchSize: 5000 })) notify(follower)
+   * ```
+   */
+  stream(options: { readonly batchSize?: number } = {}): AsyncGenerator<RowOf<T>> {
+    return this.query().stream(options)
   }
 
   /** The one related object matching `where`; `M2M_NOT_FOUND` or `M2M_MULTIPLE_FOUND` otherwise. */
@@ -308,8 +342,9 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
    * ```
    */
   async exists(target?: TargetInput<T>): Promise<boolean> {
-    if (target === undefined) return this.query().exists()
+    if (target === undefined) return this.#prefetched === undefined ? this.query().exists() : this.#prefetched.length > 0
     const key = resolveTargetKey(target, this.#context.targetModel, 'check')
+    if (this.#prefetched !== undefined) return this.#prefetched.some((row) => this.#keyOf(row) === key)
     return this.query()
       .filter({ pk: key } as Where<T>)
       .exists()
@@ -329,6 +364,11 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
   }
 
   // -------------------------------------------------------------- internals
+
+  #keyOf(row: RowOf<T>): Key {
+    const { targetModel } = this.#context
+    return coerceKey((row as Record<string, unknown>)[targetModel.primaryKey], targetModel)
+  }
 
   /** The one row of `query` on the transaction's adapter, `undefined` for none; several is an error. */
   async #findOne(tx: RelationAdapter, query: RelatedQuery<T>): Promise<RowOf<T> | undefined> {

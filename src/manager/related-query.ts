@@ -1,6 +1,6 @@
 import type { Condition, Key, LinkSpec, OrderTerm, RelationAdapter, Row } from '../adapter/relation-adapter.js'
 import { InvalidArgumentError, LookupError } from '../errors/throughline-error.js'
-import { coerceKey } from '../model/coerce-key.js'
+import { coerceKey, resolveTargetKey } from '../model/coerce-key.js'
 import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
 import { tagRow } from '../model/model-of.js'
 import { parseOrderBy, parseWhere, withKeyOrder, type OrderBy, type Where } from './parse-where.js'
@@ -61,6 +61,53 @@ export class RelatedQuery<T extends AnyModel> {
   /** Skips the first `count` rows. */
   offset(count: number): RelatedQuery<T> {
     return new RelatedQuery<T>(this.#source, { ...this.#state, offset: checkCount(count, 'offset') })
+  }
+
+  /**
+   * Keyset pagination: the rows after `key` in primary-key order (before it, with
+   * `orderBy('-pk')`). Pages stay fast however deep, unlike `offset()`. Without an `orderBy`,
+   * the rows are ordered by primary key.
+   *
+   * @example
+   * ```ts
+   * const page = await pubs.query().after(lastSeenId).limit(50).all()
+   * ```
+   */
+  after(key: unknown): RelatedQuery<T> {
+    const { targetModel } = this.#source
+    const primaryKey = targetModel.primaryKey
+    const order = this.#state.orderBy ?? [{ column: primaryKey, direction: 'asc' as const }]
+    const [term] = order
+    if (order.length !== 1 || term?.column !== primaryKey) {
+      throw new InvalidArgumentError(`after() pages by primary key: order by "pk" or "-pk" (or not at all), not by ${order.map((item) => item.column).join(', ')}.`)
+    }
+    const condition = { column: primaryKey, op: term.direction === 'asc' ? ('gt' as const) : ('lt' as const), value: resolveTargetKey(key, targetModel, 'filter by') }
+    return new RelatedQuery<T>(this.#source, { ...this.#state, orderBy: order, where: [...this.#state.where, condition] })
+  }
+
+  /**
+   * Every matching row, read in pages of `batchSize` (default 1 000) by keyset pagination on
+   * the primary key: memory stays bounded however many rows there are. Each page is one
+   * statement. A target linked twice (a through table allowing duplicate pairs) comes once.
+   */
+  async *stream(options: { readonly batchSize?: number } = {}): AsyncGenerator<RowOf<T>> {
+    const batchSize = options.batchSize ?? 1000
+    if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+      throw new InvalidArgumentError(`stream() takes a batchSize of 1 or more; got ${formatValue(batchSize)}.`)
+    }
+    if (this.#state.limit !== undefined || this.#state.offset !== undefined) {
+      throw new InvalidArgumentError('stream() reads every matching row: remove limit() and offset().')
+    }
+    const { targetModel } = this.#source
+    const query = this.#state.orderBy === undefined ? this.orderBy('pk') : this
+    let last: unknown
+    for (;;) {
+      const rows = await (last === undefined ? query : query.after(last)).limit(batchSize).all()
+      yield* rows
+      const tail = rows.at(-1)
+      if (rows.length < batchSize || tail === undefined) return
+      last = (tail as Record<string, unknown>)[targetModel.primaryKey]
+    }
   }
 
   /** @internal The same query, run on another adapter (the call's transaction). */

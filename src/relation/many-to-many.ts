@@ -1,11 +1,33 @@
-import type { LinkSpec, RelationAdapter } from '../adapter/relation-adapter.js'
-import { DefinitionError } from '../errors/throughline-error.js'
+import type { Key, LinkSpec, RelationAdapter, SourceQuery } from '../adapter/relation-adapter.js'
+import { DefinitionError, InvalidArgumentError } from '../errors/throughline-error.js'
 import { RelationEvents, type M2MEventFor, type M2MEventName, type M2MListener } from '../events/relation-events.js'
+import { modelScope, parseConditions, parseOrderBy, withKeyOrder, type ColumnScope, type OrderBy, type ThroughWhere, type Where } from '../manager/parse-where.js'
 import { RelatedManager } from '../manager/related-manager.js'
+import { storageCall } from '../manager/storage-call.js'
 import { resolveSourceKey } from '../model/coerce-key.js'
 import type { AnyModel, KeyOf, RowOf } from '../model/define-model.js'
 import type { Through, ThroughColumn } from '../model/define-through.js'
 import { isIdentifier } from '../model/identifier.js'
+import { tagRow } from '../model/model-of.js'
+import { Prefetched } from './prefetched.js'
+import { RelationQuery } from './relation-query.js'
+
+/** What `of()` takes: a row of the model (any object with its primary key) or a raw key. */
+export type SourceInput<S extends AnyModel> = RowOf<S> | KeyOf<S> | (KeyOf<S> extends number | bigint ? string : never)
+
+/** Options of {@link Relation.filter} and {@link Relation.exclude}. */
+export interface RelationFilterOptions<TThrough extends object> {
+  /** Conditions on the join table's columns (Django's `filter(membership__invite_reason=...)`). */
+  readonly through?: ThroughWhere<TThrough>
+}
+
+/** Options of {@link Relation.prefetch}. */
+export interface PrefetchOptions<T extends AnyModel> {
+  /** Only the related rows matching these conditions (Django's `Prefetch(queryset=...)`). */
+  readonly where?: Where<T>
+  /** The order of each instance's rows. Default is the model's `ordering`, then the primary key. */
+  readonly orderBy?: readonly OrderBy<T>[]
+}
 
 /** The row type of an auto-created join table: an `id` and the two key columns. */
 export type AutoThroughRow = Record<string, string | number | bigint>
@@ -169,23 +191,119 @@ export class Relation<S extends AnyModel, T extends AnyModel, TThrough extends o
    * await favorites.of(user).toggle(interview)
    * ```
    */
-  of(instance: RowOf<S> | KeyOf<S> | (KeyOf<S> extends number | bigint ? string : never)): RelatedManager<S, T, TThrough> {
+  of(instance: SourceInput<S>): RelatedManager<S, T, TThrough> {
     const sourceKey = resolveSourceKey(instance, this.source)
+    return this.#manager(instance, sourceKey, undefined)
+  }
+
+  /**
+   * The rows of this side's model by what they are linked to, like Django's
+   * `Article.objects.filter(publications__title__startswith="Science")`: conditions on the
+   * linked rows, and (`through`) on the join table's columns. A row comes once per matching
+   * link until `distinct()`. One statement.
+   *
+   * @example
+   * ```ts
+   * await publications.filter({ title__startswith: 'Science' }).distinct().all() // articles
+   * await members.reverse.filter({}, { through: { invite_reason: 'She was just awesome.' } }).all()
+   * ```
+   */
+  filter(where: Where<T> = {}, options: RelationFilterOptions<TThrough> = {}): RelationQuery<S> {
+    return this.#query('join', where, options)
+  }
+
+  /**
+   * The rows of this side's model that have no link matching the conditions, like Django's
+   * `Article.objects.exclude(publications=p2)`; rows with no links at all included.
+   */
+  exclude(where: Where<T> = {}, options: RelationFilterOptions<TThrough> = {}): RelationQuery<S> {
+    return this.#query('not-exists', where, options)
+  }
+
+  /**
+   * Loads the related rows of many instances in one statement (Django's `prefetch_related`):
+   * no N+1. `prefetched.of(instance)` then answers `all()`, `count()`, `exists()` and `ids()`
+   * without a statement, until a write on that manager drops the prefetched rows.
+   *
+   * @example
+   * ```ts
+   * const prefetched = await publications.prefetch(articles)
+   * for (const article of articles) console.log(await prefetched.of(article).all()) // no statement
+   * ```
+   */
+  async prefetch(instances: readonly SourceInput<S>[], options: PrefetchOptions<T> = {}): Promise<Prefetched<S, T, TThrough>> {
+    if (!Array.isArray(instances)) {
+      throw new InvalidArgumentError(`prefetch() takes an array of ${this.source.name} rows or keys; got ${typeof instances}.`)
+    }
+    const target = this.target
+    const keys = [...new Set(instances.map((instance) => resolveSourceKey(instance, this.source)))]
+    const where = options.where === undefined ? [] : parseConditions(modelScope(target), options.where, 'prefetch()')
+    const orderBy = withKeyOrder(target, options.orderBy === undefined ? target.ordering : parseOrderBy(target, options.orderBy))
+    const grouped = new Map<Key, RowOf<T>[]>(keys.map((key) => [key, []]))
+    if (keys.length > 0 && !where.some((condition) => condition.op === 'in' && (condition.value as unknown[]).length === 0)) {
+      const adapter = this.#requireAdapter()
+      const rows = await storageCall(adapter, () =>
+        adapter.prefetchTargets({ link: this.link, sources: keys, query: { where, orderBy, limit: undefined, offset: undefined } }),
+      )
+      for (const { source, row } of rows) grouped.get(source)?.push(tagRow(row, target) as RowOf<T>)
+    }
+    return new Prefetched<S, T, TThrough>(this.source, grouped, (instance, key, rows) => this.#manager(instance, key, rows))
+  }
+
+  /**
+   * Deletes every link of an instance in this relation, as `ON DELETE CASCADE` does when the
+   * row is deleted: for a database without that foreign key, or the memory adapter, call it
+   * before deleting the row. Both columns are cleared for a self relation. No events (a
+   * cascade sends none in Django either). One statement; resolves to the rows deleted.
+   */
+  async deleteLinksOf(instance: SourceInput<S>): Promise<number> {
+    const key = resolveSourceKey(instance, this.source)
+    const adapter = this.#requireAdapter()
+    const self = this.#core.source === this.#core.target
+    return storageCall(adapter, () => adapter.deleteLinks({ link: this.link, source: key, targets: undefined, mirror: self }))
+  }
+
+  #query(mode: SourceQuery['mode'], where: Where<T>, options: RelationFilterOptions<TThrough>): RelationQuery<S> {
+    const related = parseConditions(modelScope(this.target), where, mode === 'join' ? 'filter()' : 'exclude()')
+    const through = options.through === undefined ? [] : parseConditions(this.#throughScope(), options.through, 'through')
+    return new RelationQuery<S>(
+      { adapter: this.#requireAdapter(), link: this.link, model: this.source },
+      { where: [], related, through, mode, orderBy: undefined, limit: undefined, offset: undefined },
+    )
+  }
+
+  /** The columns of the join table, for conditions on them; key columns coerced by their model. */
+  #throughScope(): ColumnScope {
+    const { through, source, target } = this.#core
+    const keys = new Map<string, AnyModel>([
+      [through.sourceColumn, source],
+      [through.targetColumn, target],
+      ...through.references,
+    ])
+    return { name: through.name, columns: this.link.columns, primaryKey: through.primaryKey, keys }
+  }
+
+  #requireAdapter(): RelationAdapter {
     if (this.#adapter === undefined) {
       throw new DefinitionError(
         `${this.#core.source.name}.${this.#core.name} has no adapter: pass { adapter } to manyToMany() or call .using(adapter).`,
         'M2M_NO_ADAPTER',
       )
     }
+    return this.#adapter
+  }
+
+  #manager(instance: unknown, sourceKey: Key, prefetched: readonly RowOf<T>[] | undefined): RelatedManager<S, T, TThrough> {
     return new RelatedManager<S, T, TThrough>({
       core: this.#core,
       link: this.link,
       reverse: this.#reverse,
-      adapter: this.#adapter,
+      adapter: this.#requireAdapter(),
       instance,
       sourceKey,
       sourceModel: this.source,
       targetModel: this.target,
+      prefetched,
     })
   }
 

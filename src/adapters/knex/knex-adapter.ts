@@ -8,10 +8,14 @@ import type {
   InsertTargetInput,
   Key,
   KeyType,
+  LinkSpec,
+  PrefetchedRow,
+  PrefetchTargetsInput,
   ProbeLinksInput,
   ProbeLinksResult,
   RelationAdapter,
   Row,
+  SelectSourcesInput,
   SelectTargetsInput,
   SelectThroughRowsInput,
   TableSpec,
@@ -63,6 +67,10 @@ const current = new AsyncLocalStorage<Scope>()
 // join table, so the aliases keep them apart.
 const T = 't'
 const L = 'l'
+// The alias of the returned table in the source reads (a self relation joins a table to itself).
+const S = 's'
+// The alias of the source key beside each prefetched row.
+const SOURCE_KEY = '__throughline_source'
 // The alias of a 64-bit key read as text beside the row's own columns.
 const KEY_TEXT = '__throughline_key'
 
@@ -339,6 +347,64 @@ export class KnexAdapter implements RelationAdapter {
     return rows
   }
 
+  async prefetchTargets({ link, sources, query }: PrefetchTargetsInput): Promise<PrefetchedRow[]> {
+    const db = this.#executor()
+    const { dialect } = this.#shared
+    const { primaryKey, keyType } = link.target
+    const exact = keyType === 'bigint'
+    const found: PrefetchedRow[] = []
+    // Each source falls in one chunk, so each source's rows keep the query's order.
+    for (const chunk of chunks(sources, this.#keysPerStatement(link.source.keyType, conditionBinds(query.where), sources))) {
+      const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, chunk.map(bindKey), link.source.keyType)
+      const rows = await this.#statement<Row[]>(() => {
+        const builder = this.#linkedTargets(db, link, sourceCondition, query.where).select(
+          `${T}.*`,
+          this.#keyColumn(db, `${L}.${link.sourceColumn}`, link.source.keyType, SOURCE_KEY),
+        )
+        if (exact) builder.select(this.#keyColumn(db, `${T}.${primaryKey}`, keyType, KEY_TEXT))
+        for (const { column, direction } of query.orderBy) builder.orderByRaw(...raw(dialect.orderTerm(`${T}.${column}`, direction)))
+        return builder
+      })
+      for (const row of rows) {
+        const source = readKey(row[SOURCE_KEY], link.source.keyType)
+        Reflect.deleteProperty(row, SOURCE_KEY)
+        row[primaryKey] = readKey(exact ? row[KEY_TEXT] : row[primaryKey], keyType)
+        if (exact) Reflect.deleteProperty(row, KEY_TEXT)
+        found.push({ source, row })
+      }
+    }
+    return found
+  }
+
+  async selectSources(input: SelectSourcesInput): Promise<Row[]> {
+    const db = this.#executor()
+    const { primaryKey, keyType } = input.link.source
+    const exact = keyType === 'bigint'
+    const rows = await this.#statement<Row[]>(() => {
+      const query = this.#sourcesQuery(db, input, true).select(`${S}.*`)
+      return exact ? query.select(this.#keyColumn(db, `${S}.${primaryKey}`, keyType, KEY_TEXT)) : query
+    })
+    for (const row of rows) {
+      row[primaryKey] = readKey(exact ? row[KEY_TEXT] : row[primaryKey], keyType)
+      if (exact) Reflect.deleteProperty(row, KEY_TEXT)
+    }
+    return rows
+  }
+
+  async selectSourceKeys(input: SelectSourcesInput): Promise<Key[]> {
+    const db = this.#executor()
+    const { primaryKey, keyType } = input.link.source
+    const rows = await this.#statement<Row[]>(() => this.#sourcesQuery(db, input, true).select(this.#keyColumn(db, `${S}.${primaryKey}`, keyType, 'k')))
+    return rows.map((row) => readKey(row.k, keyType))
+  }
+
+  async countSources(input: SelectSourcesInput): Promise<number> {
+    const db = this.#executor()
+    const rows = await this.#statement<Row[]>(() => this.#sourcesQuery(db, input, false).count({ count: '*' }))
+    // pg returns COUNT(*) (a bigint) as a string.
+    return Number(rows[0]?.count ?? 0)
+  }
+
   async insertTarget({ target, values }: InsertTargetInput): Promise<Row> {
     const db = this.#executor()
     const row: Record<string, Knex.Value> = {}
@@ -460,13 +526,57 @@ export class KnexAdapter implements RelationAdapter {
   /** The target rows linked from source, filtered, and (when `ordered`) ordered and paged. */
   #targetsQuery(db: Knex, { link, source, query }: SelectTargetsInput, ordered: boolean): Knex.QueryBuilder {
     const { dialect } = this.#shared
+    const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, [bindKey(source)], link.source.keyType)
+    const builder = this.#linkedTargets(db, link, sourceCondition, query.where)
+    if (!ordered) return builder
+    for (const { column, direction } of query.orderBy) builder.orderByRaw(...raw(dialect.orderTerm(`${T}.${column}`, direction)))
+    if (query.limit !== undefined) builder.limit(query.limit)
+    if (query.offset !== undefined && query.offset > 0) builder.offset(query.offset)
+    return builder
+  }
+
+  /** The target table `T` joined to the link table `L`, for the sources in `sourceCondition`. */
+  #linkedTargets(db: Knex, link: LinkSpec, sourceCondition: SqlFragment, where: readonly Condition[]): Knex.QueryBuilder {
+    const { dialect } = this.#shared
     const target = link.target
     const builder = db({ [T]: target.table })
       .join({ [L]: link.table }, `${L}.${link.targetColumn}`, `${T}.${target.primaryKey}`)
-      .whereRaw(...raw(dialect.keysIn(`${L}.${link.sourceColumn}`, [bindKey(source)], link.source.keyType)))
-    for (const condition of query.where) applyCondition(builder, dialect, target, condition)
+      .whereRaw(...raw(sourceCondition))
+    for (const condition of where) applyCondition(builder, dialect, T, uuidColumns(target), condition)
+    return builder
+  }
+
+  /**
+   * The source reads: the rows of `S` (the link's source table) by their links `L` and linked
+   * rows `T`, as a join (one row per matching link), or with EXISTS / NOT EXISTS (each row once).
+   */
+  #sourcesQuery(db: Knex, { link, query }: SelectSourcesInput, ordered: boolean): Knex.QueryBuilder {
+    const { dialect } = this.#shared
+    const { source, target } = link
+    const linked = (builder: Knex.QueryBuilder): void => {
+      for (const condition of query.through) applyCondition(builder, dialect, L, linkUuidColumns(link), condition)
+      for (const condition of query.related) applyCondition(builder, dialect, T, uuidColumns(target), condition)
+    }
+    const builder = db({ [S]: source.table })
+    if (query.mode === 'join') {
+      builder
+        .join({ [L]: link.table }, `${L}.${link.sourceColumn}`, `${S}.${source.primaryKey}`)
+        .join({ [T]: target.table }, `${T}.${target.primaryKey}`, `${L}.${link.targetColumn}`)
+      linked(builder)
+    } else {
+      const exists = function (this: Knex.QueryBuilder): void {
+        this.select(db.raw('1'))
+          .from({ [L]: link.table })
+          .join({ [T]: target.table }, `${T}.${target.primaryKey}`, `${L}.${link.targetColumn}`)
+          .whereRaw('?? = ??', [`${L}.${link.sourceColumn}`, `${S}.${source.primaryKey}`])
+        linked(this)
+      }
+      if (query.mode === 'exists') builder.whereExists(exists)
+      else builder.whereNotExists(exists)
+    }
+    for (const condition of query.where) applyCondition(builder, dialect, S, uuidColumns(source), condition)
     if (!ordered) return builder
-    for (const { column, direction } of query.orderBy) builder.orderByRaw(...raw(dialect.orderTerm(`${T}.${column}`, direction)))
+    for (const { column, direction } of query.orderBy) builder.orderByRaw(...raw(dialect.orderTerm(`${S}.${column}`, direction)))
     if (query.limit !== undefined) builder.limit(query.limit)
     if (query.offset !== undefined && query.offset > 0) builder.offset(query.offset)
     return builder
@@ -495,12 +605,30 @@ function supportsReturning(root: Knex, db: Knex): Promise<boolean> {
 
 const RANGE: Readonly<Record<'gt' | 'gte' | 'lt' | 'lte', StringComparison>> = { gt: '>', gte: '>=', lt: '<', lte: '<=' }
 
-/** Adds one `filter()` condition on a target column. */
-function applyCondition(builder: Knex.QueryBuilder, dialect: KnexDialect, target: TableSpec, { column, op, value }: Condition): void {
-  const name = `${T}.${column}`
+/** The uuid key columns of a model's table: compared as the database types them. */
+function uuidColumns(spec: TableSpec): ReadonlySet<string> {
+  return spec.keyType === 'uuid' ? new Set([spec.primaryKey]) : new Set()
+}
+
+/** The uuid key columns of a join table. */
+function linkUuidColumns(link: LinkSpec): ReadonlySet<string> {
+  const columns = new Set<string>()
+  if (link.source.keyType === 'uuid') columns.add(link.sourceColumn)
+  if (link.target.keyType === 'uuid') columns.add(link.targetColumn)
+  return columns
+}
+
+/** How many values `conditions` bind, at most: room to leave beside a chunk of keys. */
+function conditionBinds(conditions: readonly Condition[]): number {
+  return conditions.reduce((sum, { value }) => sum + 2 * (Array.isArray(value) ? value.length : 1), 0)
+}
+
+/** Adds one `filter()` condition on a column of the table aliased `alias`. */
+function applyCondition(builder: Knex.QueryBuilder, dialect: KnexDialect, alias: string, uuid: ReadonlySet<string>, { column, op, value }: Condition): void {
+  const name = `${alias}.${column}`
   // A uuid key is compared as the database types it (uuid on PostgreSQL, and
   // case-insensitively elsewhere): coerceKey has already lower-cased it.
-  const plainStrings = column === target.primaryKey && target.keyType === 'uuid'
+  const plainStrings = uuid.has(column)
   switch (op) {
     case 'isnull':
       if (value === true) builder.whereNull(name)

@@ -8,10 +8,13 @@ import type {
   Key,
   LinkSpec,
   OrderTerm,
+  PrefetchedRow,
+  PrefetchTargetsInput,
   ProbeLinksInput,
   ProbeLinksResult,
   RelationAdapter,
   Row,
+  SelectSourcesInput,
   SelectTargetsInput,
   SelectThroughRowsInput,
   TableSpec,
@@ -273,6 +276,38 @@ export class MemoryAdapter implements RelationAdapter {
     })
   }
 
+  async prefetchTargets({ link, sources, query }: PrefetchTargetsInput): Promise<PrefetchedRow[]> {
+    return this.#statement(() => {
+      const join = this.#join(link)
+      const targets = this.#store.tables.get(link.target.table)
+      if (targets === undefined) return []
+      const found: { source: Key; row: Row }[] = []
+      for (const source of sources) {
+        for (const id of [...join.idsWhere(link.sourceColumn, source)].sort(byNumber)) {
+          const targetId = targets.rowIdOfKey((join.rows.get(id)!)[link.targetColumn])
+          const row = targetId === undefined ? undefined : targets.rows.get(targetId)
+          if (row !== undefined && query.where.every((condition) => matches(row, condition))) found.push({ source, row })
+        }
+      }
+      // A stable sort: within one source, rows keep the query's order.
+      const order = query.orderBy
+      found.sort((a, b) => compareRows(a.row, b.row, order))
+      return found.map(({ source, row }) => ({ source, row: { ...row } }))
+    })
+  }
+
+  async selectSources(input: SelectSourcesInput): Promise<Row[]> {
+    return this.#statement(() => this.#selectSources(input, true).map((row) => ({ ...row })))
+  }
+
+  async selectSourceKeys(input: SelectSourcesInput): Promise<Key[]> {
+    return this.#statement(() => this.#selectSources(input, true).map((row) => row[input.link.source.primaryKey] as Key))
+  }
+
+  async countSources(input: SelectSourcesInput): Promise<number> {
+    return this.#statement(() => this.#selectSources(input, false).length)
+  }
+
   async insertTarget({ target, values }: InsertTargetInput): Promise<Row> {
     return this.#statement((log) => {
       const { row, undo } = this.#insertRow(target, values)
@@ -366,6 +401,33 @@ export class MemoryAdapter implements RelationAdapter {
     return table
   }
 
+  #selectSources({ link, query }: SelectSourcesInput, paged: boolean): Row[] {
+    const join = this.#join(link)
+    const sources = this.#store.tables.get(link.source.table)
+    const targets = this.#store.tables.get(link.target.table)
+    if (sources === undefined) return []
+    const rows: Row[] = []
+    for (const [, row] of [...sources.rows].sort(([a], [b]) => a - b)) {
+      if (!query.where.every((condition) => matches(row, condition))) continue
+      let hits = 0
+      for (const id of join.idsWhere(link.sourceColumn, row[link.source.primaryKey])) {
+        const linkRow = join.rows.get(id)!
+        if (!query.through.every((condition) => matches(linkRow, condition))) continue
+        const targetId = targets?.rowIdOfKey(linkRow[link.targetColumn])
+        const target = targetId === undefined ? undefined : targets?.rows.get(targetId)
+        if (target === undefined || !query.related.every((condition) => matches(target, condition))) continue
+        hits++
+        if (query.mode !== 'join') break
+      }
+      const times = query.mode === 'join' ? hits : (hits > 0) === (query.mode === 'exists') ? 1 : 0
+      for (let index = 0; index < times; index++) rows.push(row)
+    }
+    if (!paged) return rows
+    const sorted = sortRows(rows, query.orderBy)
+    const offset = query.offset ?? 0
+    return sorted.slice(offset, query.limit === undefined ? undefined : offset + query.limit)
+  }
+
   #selectTargets({ link, source, query }: SelectTargetsInput): Row[] {
     const join = this.#join(link)
     const targets = this.#store.tables.get(link.target.table)
@@ -410,14 +472,16 @@ export function compareValues(a: unknown, b: unknown): number {
   return typeof x < typeof y ? -1 : typeof x > typeof y ? 1 : 0
 }
 
+function compareRows(a: Row, b: Row, orderBy: readonly OrderTerm[]): number {
+  for (const { column, direction } of orderBy) {
+    const order = compareValues(cell(a, column), cell(b, column))
+    if (order !== 0) return direction === 'asc' ? order : -order
+  }
+  return 0
+}
+
 function sortRows(rows: Row[], orderBy: readonly OrderTerm[]): Row[] {
-  return [...rows].sort((a, b) => {
-    for (const { column, direction } of orderBy) {
-      const order = compareValues(cell(a, column), cell(b, column))
-      if (order !== 0) return direction === 'asc' ? order : -order
-    }
-    return 0
-  })
+  return [...rows].sort((a, b) => compareRows(a, b, orderBy))
 }
 
 /** A row's own value for a column: never one inherited from `Object.prototype`. */

@@ -6,6 +6,7 @@ import { largeCallsConformance } from './large-calls-conformance.js'
 import { m2mMultipleConformance } from './m2m-multiple-conformance.js'
 import { m2mRegressConformance } from './m2m-regress-conformance.js'
 import { manyToManyConformance } from './many-to-many-conformance.js'
+import { prefetchConformance, queriesConformance } from './queries-conformance.js'
 import { seed003PublicationsConformance } from './seed-003-publications-conformance.js'
 import { statementBudgetsConformance } from './statement-budgets-conformance.js'
 import { stringsConformance } from './strings-conformance.js'
@@ -24,4 +25,6 @@ export const coreGroups: readonly ((options: ConformanceOptions) => void)[] = [
   statementBudgetsConformance,
   stringsConformance,
   largeCallsConformance,
+  queriesConformance,
+  prefetchConformance,
 ]

@@ -1,0 +1,140 @@
+import type { Condition, Key, LinkSpec, OrderTerm, RelationAdapter, Row, SourceQuery } from '../adapter/relation-adapter.js'
+import { InvalidArgumentError } from '../errors/throughline-error.js'
+import { coerceKey } from '../model/coerce-key.js'
+import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
+import { tagRow } from '../model/model-of.js'
+import { parseOrderBy, parseWhere, withKeyOrder, type OrderBy, type Where } from '../manager/parse-where.js'
+import { storageCall } from '../manager/storage-call.js'
+
+/** What a relation query reads from. Internal. */
+export interface RelationQuerySource {
+  readonly adapter: RelationAdapter
+  readonly link: LinkSpec
+  readonly model: AnyModel
+}
+
+type QueryState = Omit<SourceQuery, 'orderBy'> & { readonly orderBy: readonly OrderTerm[] | undefined }
+
+/**
+ * A lazy, immutable read of the rows of one side of a relation by what they are linked to:
+ * Django's `Article.objects.filter(publications__title__startswith="Science")`. Get one with
+ * `relation.filter()` or `relation.exclude()`; nothing runs until `all()`, `first()`, `count()`,
+ * `exists()` or `ids()`, each one statement.
+ *
+ * Like Django's query without `distinct()`, a row comes once per matching link: an article in
+ * two "Science" publications comes twice, and `count()` counts it twice. `distinct()` returns
+ * each row once.
+ *
+ * @example
+ * ```ts
+ * await publications.filter({ title__startswith: 'Science' }).count()            // 2: a2 twice
+ * await publications.filter({ title__startswith: 'Science' }).distinct().count() // 1
+ * await publications.filter({ pk__in: [p1, p2] }).distinct().all()                // a1, a2
+ * await publications.exclude({ pk: p2 }).all()                                    // articles not in p2
+ * await publications.reverse.filter({ headline__startswith: 'NASA' }).all()       // publications
+ * ```
+ */
+export class RelationQuery<M extends AnyModel> {
+  readonly #source: RelationQuerySource
+  readonly #state: QueryState
+
+  /** @internal Use `relation.filter()` or `relation.exclude()`. */
+  constructor(source: RelationQuerySource, state: QueryState) {
+    this.#source = source
+    this.#state = state
+  }
+
+  /** Each row once, however many of its links match (Django's `distinct()`). */
+  distinct(): RelationQuery<M> {
+    return this.#with({ mode: this.#state.mode === 'join' ? 'exists' : this.#state.mode })
+  }
+
+  /** Also requires conditions on the returned rows themselves. */
+  where(where: Where<M>): RelationQuery<M> {
+    return this.#with({ where: [...this.#state.where, ...parseWhere(this.#source.model, where)] })
+  }
+
+  /** Orders the rows. Default is the model's `ordering`, then the primary key. */
+  orderBy(...terms: OrderBy<M>[]): RelationQuery<M> {
+    return this.#with({ orderBy: parseOrderBy(this.#source.model, terms) })
+  }
+
+  /** Returns at most `count` rows. */
+  limit(count: number): RelationQuery<M> {
+    return this.#with({ limit: checkCount(count, 'limit') })
+  }
+
+  /** Skips the first `count` rows. */
+  offset(count: number): RelationQuery<M> {
+    return this.#with({ offset: checkCount(count, 'offset') })
+  }
+
+  /** The matching rows, tagged with their model. */
+  async all(): Promise<RowOf<M>[]> {
+    const query = this.#query()
+    if (query === undefined) return []
+    const { adapter, link, model } = this.#source
+    const rows = await storageCall(adapter, () => adapter.selectSources({ link, query }))
+    return rows.map((row: Row) => tagRow(row, model) as RowOf<M>)
+  }
+
+  /** The first matching row in order, or `undefined`. */
+  async first(): Promise<RowOf<M> | undefined> {
+    const [row] = await this.limit(1).all()
+    return row
+  }
+
+  /** How many rows match (a row matching through two links counts twice unless `distinct()`). */
+  async count(): Promise<number> {
+    const query = this.#query()
+    if (query === undefined) return 0
+    const { adapter, link } = this.#source
+    return storageCall(adapter, () => adapter.countSources({ link, query }))
+  }
+
+  /** Whether any row matches. */
+  async exists(): Promise<boolean> {
+    const query = this.#query()
+    if (query === undefined) return false
+    const { adapter, link } = this.#source
+    const keys = await storageCall(adapter, () => adapter.selectSourceKeys({ link, query: { ...query, orderBy: [], limit: 1, offset: undefined } }))
+    return keys.length > 0
+  }
+
+  /** The primary keys of the matching rows, in order. */
+  async ids(): Promise<KeyOf<M>[]> {
+    const query = this.#query()
+    if (query === undefined) return []
+    const { adapter, link, model } = this.#source
+    const keys = await storageCall(adapter, () => adapter.selectSourceKeys({ link, query }))
+    return keys.map((key: Key) => coerceKey(key, model) as KeyOf<M>)
+  }
+
+  #with(changes: Partial<QueryState>): RelationQuery<M> {
+    return new RelationQuery<M>(this.#source, { ...this.#state, ...changes })
+  }
+
+  /**
+   * The query for the adapter, or `undefined` when nothing can match (then no statement runs).
+   * An empty `in` list matches no link: `filter()` then matches no row, and `exclude()` every
+   * row, read with a link condition that no link meets (its source column is never null).
+   */
+  #query(): SourceQuery | undefined {
+    const { model, link } = this.#source
+    const state = this.#state
+    const empty = (conditions: readonly Condition[]): boolean =>
+      conditions.some((condition) => condition.op === 'in' && (condition.value as unknown[]).length === 0)
+    if (state.limit === 0 || empty(state.where)) return undefined
+    const query: SourceQuery = { ...state, orderBy: withKeyOrder(model, state.orderBy ?? model.ordering) }
+    if (!empty(state.related) && !empty(state.through)) return query
+    if (state.mode !== 'not-exists') return undefined
+    return { ...query, related: [], through: [{ column: link.sourceColumn, op: 'isnull', value: true }] }
+  }
+}
+
+function checkCount(count: number, what: string): number {
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new InvalidArgumentError(`${what}() takes a whole number of rows, 0 or more; got ${formatValue(count)}.`)
+  }
+  return count
+}
