@@ -79,7 +79,7 @@ export {
   type UpdateOrCreateOptions,
 } from './manager/related-manager.js'
 export { RelatedQuery } from './manager/related-query.js'
-export { LOOKUPS, type LookupValue, type OrderBy, type Where } from './manager/parse-where.js'
+export { LOOKUPS, type LookupValue, type OrderBy, type RowWhere, type ThroughWhere, type Where } from './manager/parse-where.js'
 export { coerceKey } from './model/coerce-key.js'
 export {
   defineModel,
@@ -100,8 +100,13 @@ export {
   Relation,
   type AutoThroughRow,
   type ManyToManyOptions,
+  type PrefetchOptions,
+  type RelationFilterOptions,
+  type SourceInput,
   type ThroughInfo,
 } from './relation/many-to-many.js'
+export { Prefetched } from './relation/prefetched.js'
+export { RelationQuery } from './relation/relation-query.js'
 export {
   describeJoinTable,
   keyColumnKind,
