@@ -142,3 +142,27 @@ describe('types: events', () => {
     })
   })
 })
+
+describe('types: queries across the relation', () => {
+  it('returns rows of the source side, typed', async () => {
+    expectTypeOf(await collectors.filter({ name__startswith: 'a' }).all()).toEqualTypeOf<Shop[]>()
+    expectTypeOf(await collectors.reverse.filter({ name: 'kfc' }).distinct().all()).toEqualTypeOf<Account[]>()
+    expectTypeOf(await collectors.exclude({ pk: 1 }).ids()).toEqualTypeOf<number[]>()
+    expectTypeOf(await collectors.filter({ pk__in: [{ id: 1, name: 'alice' }, 2] }).count()).toEqualTypeOf<number>()
+  })
+
+  it('types conditions on the through columns', () => {
+    collectors.filter({}, { through: { inviter_id: 3, collect_at__gt: new Date() } })
+    // @ts-expect-error collect_at is a Date
+    collectors.filter({}, { through: { collect_at__startswith: 'x' } })
+    // @ts-expect-error no such through column
+    collectors.filter({}, { through: { colour: 'red' } })
+  })
+
+  it('types prefetched rows and managers', async () => {
+    const prefetched = await collectors.prefetch([{ id: 1, name: 'kfc', opened: null }, 2])
+    expectTypeOf(prefetched.rows(1)).toEqualTypeOf<Account[]>()
+    expectTypeOf(await prefetched.of(2).all()).toEqualTypeOf<Account[]>()
+    for await (const account of collectors.of(1).stream()) expectTypeOf(account).toEqualTypeOf<Account>()
+  })
+})
