@@ -107,6 +107,29 @@ export function queriesConformance(options: ConformanceOptions): void {
       assert.equal(await ctx.statements(() => relation.filter({ pk__in: [] }).count()), 0)
     })
 
+    it("answers seed 003's queries with the seed's results", async () => {
+      const ctx = context()
+      // The seed's state at that point: a1 in p1; a2 in p1, p2, p3 and p4 "Highlights for Children".
+      const [p1, p2, p3] = await ctx.insertAll(Publication, [{ title: P1 }, { title: P2 }, { title: P3 }])
+      const a1 = await ctx.insert(Article, { headline: A1 })
+      const a2 = await ctx.insert(Article, { headline: A2 })
+      const relation = ctx.bind(publications)
+      await relation.of(a1).add(p1!)
+      await relation.of(a2).add([p1!, p2!, p3!])
+      await relation.of(a2).create({ title: P4 })
+      const science = relation.filter({ title__startswith: 'Science' })
+      assert.deepEqual(headlines(await relation.filter({ pk: p1!.id }).all()), [A1, A2])
+      assert.deepEqual(headlines(await science.all()), [A2, A2])
+      assert.deepEqual(headlines(await science.distinct().all()), [A2])
+      assert.equal(await science.count(), 2)
+      assert.equal(await science.distinct().count(), 1)
+      assert.deepEqual(headlines(await relation.filter({ pk__in: [p1!, p2!] }).distinct().all()), [A1, A2])
+      assert.deepEqual(titles(await relation.reverse.filter({ headline__startswith: 'NASA' }).all()), [P4, P2, P3, P1])
+      assert.deepEqual(titles(await relation.reverse.filter({ pk: a1 }).all()), [P1])
+      assert.deepEqual(titles(await relation.reverse.filter({ pk__in: [a1, a2] }).distinct().all()), [P4, P2, P3, P1])
+      assert.deepEqual(headlines(await relation.exclude({ pk: p2! }).all()), [A1])
+    })
+
     it('rejects unknown columns and lookups before any statement', async () => {
       const ctx = context()
       const relation = ctx.bind(publications)
