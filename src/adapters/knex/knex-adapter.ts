@@ -282,17 +282,7 @@ export class KnexAdapter implements RelationAdapter {
 
   async selectTargets(input: SelectTargetsInput): Promise<Row[]> {
     const db = this.#executor()
-    const { primaryKey, keyType } = input.link.target
-    const exact = keyType === 'bigint'
-    const rows = await this.#statement<Row[]>(() => {
-      const query = this.#targetsQuery(db, input, true).select(`${T}.*`)
-      return exact ? query.select(this.#keyColumn(db, `${T}.${primaryKey}`, keyType, KEY_TEXT)) : query
-    })
-    for (const row of rows) {
-      row[primaryKey] = readKey(exact ? row[KEY_TEXT] : row[primaryKey], keyType)
-      if (exact) Reflect.deleteProperty(row, KEY_TEXT)
-    }
-    return rows
+    return this.#selectRows(db, this.#targetsQuery(db, input, true), T, input.link.target)
   }
 
   async selectTargetKeys(input: SelectTargetsInput): Promise<Key[]> {
@@ -350,26 +340,17 @@ export class KnexAdapter implements RelationAdapter {
   async prefetchTargets({ link, sources, query }: PrefetchTargetsInput): Promise<PrefetchedRow[]> {
     const db = this.#executor()
     const { dialect } = this.#shared
-    const { primaryKey, keyType } = link.target
-    const exact = keyType === 'bigint'
     const found: PrefetchedRow[] = []
     // Each source falls in one chunk, so each source's rows keep the query's order.
     for (const chunk of chunks(sources, this.#keysPerStatement(link.source.keyType, conditionBinds(query.where), sources))) {
       const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, chunk.map(bindKey), link.source.keyType)
-      const rows = await this.#statement<Row[]>(() => {
-        const builder = this.#linkedTargets(db, link, sourceCondition, query.where).select(
-          `${T}.*`,
-          this.#keyColumn(db, `${L}.${link.sourceColumn}`, link.source.keyType, SOURCE_KEY),
-        )
-        if (exact) builder.select(this.#keyColumn(db, `${T}.${primaryKey}`, keyType, KEY_TEXT))
-        for (const { column, direction } of query.orderBy) builder.orderByRaw(...raw(dialect.orderTerm(`${T}.${column}`, direction)))
-        return builder
-      })
-      for (const row of rows) {
+      const builder = this.#linkedTargets(db, link, sourceCondition, query.where).select(
+        this.#keyColumn(db, `${L}.${link.sourceColumn}`, link.source.keyType, SOURCE_KEY),
+      )
+      for (const { column, direction } of query.orderBy) builder.orderByRaw(...raw(dialect.orderTerm(`${T}.${column}`, direction)))
+      for (const row of await this.#selectRows(db, builder, T, link.target)) {
         const source = readKey(row[SOURCE_KEY], link.source.keyType)
         Reflect.deleteProperty(row, SOURCE_KEY)
-        row[primaryKey] = readKey(exact ? row[KEY_TEXT] : row[primaryKey], keyType)
-        if (exact) Reflect.deleteProperty(row, KEY_TEXT)
         found.push({ source, row })
       }
     }
@@ -378,17 +359,7 @@ export class KnexAdapter implements RelationAdapter {
 
   async selectSources(input: SelectSourcesInput): Promise<Row[]> {
     const db = this.#executor()
-    const { primaryKey, keyType } = input.link.source
-    const exact = keyType === 'bigint'
-    const rows = await this.#statement<Row[]>(() => {
-      const query = this.#sourcesQuery(db, input, true).select(`${S}.*`)
-      return exact ? query.select(this.#keyColumn(db, `${S}.${primaryKey}`, keyType, KEY_TEXT)) : query
-    })
-    for (const row of rows) {
-      row[primaryKey] = readKey(exact ? row[KEY_TEXT] : row[primaryKey], keyType)
-      if (exact) Reflect.deleteProperty(row, KEY_TEXT)
-    }
-    return rows
+    return this.#selectRows(db, this.#sourcesQuery(db, input, true), S, input.link.source)
   }
 
   async selectSourceKeys(input: SelectSourcesInput): Promise<Key[]> {
@@ -502,6 +473,24 @@ export class KnexAdapter implements RelationAdapter {
     } catch (error) {
       throw toStorageError(this.name, this.#shared.dialect, error)
     }
+  }
+
+  /**
+   * Runs `builder` selecting every column of the table aliased `alias` (a model's table), and
+   * returns the rows with their primary key in the model's key type. A 64-bit key is also
+   * selected as text, so that it reads back exactly whatever the driver does with bigints.
+   */
+  async #selectRows(db: Knex, builder: Knex.QueryBuilder, alias: string, spec: TableSpec): Promise<Row[]> {
+    const { primaryKey, keyType } = spec
+    const exact = keyType === 'bigint'
+    builder.select(`${alias}.*`)
+    if (exact) builder.select(this.#keyColumn(db, `${alias}.${primaryKey}`, keyType, KEY_TEXT))
+    const rows = await this.#statement<Row[]>(() => builder)
+    for (const row of rows) {
+      row[primaryKey] = readKey(exact ? row[KEY_TEXT] : row[primaryKey], keyType)
+      if (exact) Reflect.deleteProperty(row, KEY_TEXT)
+    }
+    return rows
   }
 
   /** Selects a key column as `alias`: as text for 64-bit keys, so that it reads back exactly. */
