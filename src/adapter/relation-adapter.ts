@@ -53,6 +53,11 @@ export interface LinkSpec {
    * ignore rows that already exist (`ON CONFLICT DO NOTHING`), which makes concurrent adds safe.
    */
   readonly unique: boolean
+  /**
+   * The join table's other foreign keys (an `inviter_id`), with the table each points at:
+   * a value given for one must be a key of that table.
+   */
+  readonly references: readonly { readonly column: string; readonly target: TableSpec }[]
   /** The model whose key is in `sourceColumn`. */
   readonly source: TableSpec
   /** The model whose key is in `targetColumn`. */

@@ -153,8 +153,11 @@ export function parseConditions(scope: ColumnScope, where: unknown, context: str
     const scalar = (item: unknown): unknown => {
       if (keyModel !== undefined) return resolveTargetKey(item, keyModel, 'filter by')
       if (!isScalar(item)) fail('a string, number, bigint, boolean or Date')
+      if (typeof item === 'string') text(item)
       return item
     }
+    // No stored string holds a NUL character on every database (PostgreSQL refuses them).
+    const text = (item: string): string => (item.includes('\u0000') ? fail('a string without NUL characters') : item)
     switch (op) {
       case 'exact':
         if (value === undefined) fail('a value (use null to match missing values)')
@@ -174,7 +177,7 @@ export function parseConditions(scope: ColumnScope, where: unknown, context: str
       case 'endswith':
       case 'contains':
         if (typeof value !== 'string') fail('a string')
-        conditions.push({ column, op, value })
+        conditions.push({ column, op, value: text(value as string) })
         break
       case 'gt':
       case 'gte':
@@ -186,6 +189,31 @@ export function parseConditions(scope: ColumnScope, where: unknown, context: str
     }
   }
   return conditions
+}
+
+/** The most values the conditions of one read may hold, on every adapter. */
+export const MAX_LOOKUP_VALUES = 10_000
+
+/**
+ * Checks that the values of `conditions` fit in one statement of an adapter that binds at most
+ * `maxBindParameters` values (keys of the relation itself are chunked by the adapter; the
+ * values of a read's conditions cannot be). Throws `M2M_INVALID_LOOKUP` before any statement.
+ */
+export function assertBindable(conditions: readonly Condition[], maxBindParameters: number, adapter: string): void {
+  // One limit on every adapter, so that a query that works on one works on all (10 000 fits
+  // every SQL adapter's bind limit with room for dialects that bind a string twice), or less
+  // when the adapter declares less.
+  const budget = Math.min(MAX_LOOKUP_VALUES, Math.floor((maxBindParameters - 64) / 2))
+  const used = conditions.reduce((sum, { value }) => sum + (Array.isArray(value) ? value.length : 1), 0)
+  if (used > budget) {
+    const biggest = conditions.reduce((best, condition) =>
+      Array.isArray(condition.value) && (!Array.isArray(best.value) || condition.value.length > best.value.length) ? condition : best,
+    )
+    throw new InvalidLookupError(
+      `filter(): ${String(used)} values in one query, more than one statement on ${adapter} takes (${String(budget)}); ` +
+        `"${biggest.column}__${biggest.op}" is the largest. Split the list, or read the rows in several queries.`,
+    )
+  }
 }
 
 /** Turns `orderBy()` terms into order terms, validating the columns. */

@@ -416,7 +416,9 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       }
       const value: unknown = (given as Record<string, unknown>)[column]
       const resolved: unknown = typeof value === 'function' ? (value as () => unknown)() : value
-      if (resolved !== undefined) values[column] = resolved
+      // Another foreign key (an `inviter_id`) takes a key of its model, or a row of it.
+      const model = through.references.get(column)
+      if (resolved !== undefined) values[column] = model === undefined || resolved === null ? resolved : resolveTargetKey(resolved, model, 'add')
     }
     const missing: string[] = []
     for (const [column, spec] of through.columns) {
@@ -531,7 +533,10 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     const { targetModel } = this.#context
     // Before the target row is inserted, so that nothing is written when the link cannot be.
     this.#assertRequired(through)
-    const row = await storageCall(tx, () => tx.insertTarget({ target: targetModel.spec, values }))
+    // A null primary key (`getOrCreate({ pk: null })`) asks for a generated one, on every adapter.
+    const row = await storageCall(tx, () =>
+      tx.insertTarget({ target: targetModel.spec, values: values[targetModel.primaryKey] === null ? withoutKey(values, targetModel.primaryKey) : values }),
+    )
     const key = coerceKey(row[targetModel.primaryKey], targetModel)
     await this.#insertWithEvents(tx, [key], through)
     return tagRow(row, targetModel) as RowOf<T>
@@ -557,4 +562,11 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
 /** Orders keys of one model: numbers and bigints by value, strings by code unit. */
 function compareKeys(a: Key, b: Key): number {
   return a < b ? -1 : a > b ? 1 : 0
+}
+
+/** `values` without the column `key`. */
+function withoutKey(values: Row, key: string): Row {
+  const rest = { ...values }
+  Reflect.deleteProperty(rest, key)
+  return rest
 }

@@ -3,7 +3,7 @@ import { InvalidArgumentError, LookupError } from '../errors/throughline-error.j
 import { coerceKey, resolveTargetKey } from '../model/coerce-key.js'
 import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
 import { tagRow } from '../model/model-of.js'
-import { parseOrderBy, parseWhere, withKeyOrder, type OrderBy, type Where } from './parse-where.js'
+import { assertBindable, parseOrderBy, parseWhere, withKeyOrder, type OrderBy, type Where } from './parse-where.js'
 import { storageCall } from './storage-call.js'
 
 /** What a query needs to read. Internal. */
@@ -174,7 +174,8 @@ export class RelatedQuery<T extends AnyModel> {
   }
 
   #query(): { where: readonly Condition[]; orderBy: OrderTerm[]; limit: number | undefined; offset: number | undefined } {
-    const { targetModel } = this.#source
+    const { targetModel, adapter } = this.#source
+    assertBindable(this.#state.where, adapter.capabilities.maxBindParameters, adapter.name)
     return {
       where: this.#state.where,
       orderBy: withKeyOrder(targetModel, this.#state.orderBy ?? targetModel.ordering),

@@ -17,6 +17,11 @@ export async function storageCall<R>(adapter: RelationAdapter, run: () => Promis
   }
 }
 
+/** Carries an error thrown by a transaction's work through the adapter, whatever it is. */
+class WorkFailed extends Error {
+  override readonly name = 'WorkFailed'
+}
+
 /**
  * Runs `work` in one transaction of `adapter`. Errors thrown by `work` itself (a listener's
  * own error, a validation error) come out unchanged; a failure to begin or commit is
@@ -24,17 +29,24 @@ export async function storageCall<R>(adapter: RelationAdapter, run: () => Promis
  */
 export async function inTransaction<R>(adapter: RelationAdapter, work: (tx: RelationAdapter) => Promise<R>): Promise<R> {
   let failure: { readonly error: unknown } | undefined
+  let result: R
   try {
-    return await adapter.transaction(async (tx) => {
+    result = await adapter.transaction(async (tx) => {
       try {
         return await work(tx)
       } catch (error) {
         failure = { error }
-        throw error
+        // The adapter sees a real Error whatever was thrown: a rejection with `undefined`
+        // (`Promise.reject()` in a listener) must roll back, and some drivers' transaction
+        // helpers treat an empty rejection reason as a commit.
+        throw new WorkFailed('the transaction work failed', { cause: error })
       }
     })
   } catch (error) {
-    if (failure !== undefined && failure.error === error) throw error
+    if (failure !== undefined) throw failure.error
     throw asStorageError(adapter, error)
   }
+  // An adapter that resolved although its work failed must not turn the failure into success.
+  if (failure !== undefined) throw failure.error
+  return result
 }

@@ -35,7 +35,8 @@ export function tryCoerceKey(value: unknown, keyType: KeyType): Key | undefined 
       return big !== undefined && big >= BIGINT_MIN && big <= BIGINT_MAX ? big : undefined
     }
     case 'string': {
-      if (typeof value === 'string') return value
+      // A NUL character is never part of a real key, and PostgreSQL cannot even store one.
+      if (typeof value === 'string') return value.includes('\u0000') ? undefined : value
       if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined
       if (typeof value === 'bigint') return String(value)
       return undefined

@@ -1,7 +1,7 @@
 import type { Key, LinkSpec, RelationAdapter, SourceQuery } from '../adapter/relation-adapter.js'
 import { DefinitionError, InvalidArgumentError } from '../errors/throughline-error.js'
 import { RelationEvents, type M2MEventFor, type M2MEventName, type M2MListener } from '../events/relation-events.js'
-import { modelScope, parseConditions, parseOrderBy, withKeyOrder, type ColumnScope, type OrderBy, type ThroughWhere, type Where } from '../manager/parse-where.js'
+import { assertBindable, modelScope, parseConditions, parseOrderBy, withKeyOrder, type ColumnScope, type OrderBy, type ThroughWhere, type Where } from '../manager/parse-where.js'
 import { RelatedManager } from '../manager/related-manager.js'
 import { storageCall } from '../manager/storage-call.js'
 import { resolveSourceKey } from '../model/coerce-key.js'
@@ -242,6 +242,7 @@ export class Relation<S extends AnyModel, T extends AnyModel, TThrough extends o
     const grouped = new Map<Key, RowOf<T>[]>(keys.map((key) => [key, []]))
     if (keys.length > 0 && !where.some((condition) => condition.op === 'in' && (condition.value as unknown[]).length === 0)) {
       const adapter = this.#requireAdapter()
+      assertBindable(where, adapter.capabilities.maxBindParameters, adapter.name)
       const rows = await storageCall(adapter, () =>
         adapter.prefetchTargets({ link: this.link, sources: keys, query: { where, orderBy, limit: undefined, offset: undefined } }),
       )
@@ -386,6 +387,7 @@ function defineCore(source: AnyModel, target: AnyModel, options: ManyToManyOptio
       targetColumn,
       columns: Object.freeze(columns),
       unique: through.unique,
+      references: Object.freeze([...through.references].map(([column, model]) => Object.freeze({ column, target: model.spec }))),
       source: from.spec,
       target: to.spec,
     })

@@ -3,7 +3,7 @@ import { InvalidArgumentError } from '../errors/throughline-error.js'
 import { coerceKey } from '../model/coerce-key.js'
 import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
 import { tagRow } from '../model/model-of.js'
-import { parseOrderBy, parseWhere, withKeyOrder, type OrderBy, type Where } from '../manager/parse-where.js'
+import { assertBindable, parseOrderBy, parseWhere, withKeyOrder, type OrderBy, type Where } from '../manager/parse-where.js'
 import { storageCall } from '../manager/storage-call.js'
 
 /** What a relation query reads from. Internal. */
@@ -125,6 +125,8 @@ export class RelationQuery<M extends AnyModel> {
     const empty = (conditions: readonly Condition[]): boolean =>
       conditions.some((condition) => condition.op === 'in' && (condition.value as unknown[]).length === 0)
     if (state.limit === 0 || empty(state.where)) return undefined
+    const { adapter } = this.#source
+    assertBindable([...state.where, ...state.related, ...state.through], adapter.capabilities.maxBindParameters, adapter.name)
     const query: SourceQuery = { ...state, orderBy: withKeyOrder(model, state.orderBy ?? model.ordering) }
     if (!empty(state.related) && !empty(state.through)) return query
     if (state.mode !== 'not-exists') return undefined

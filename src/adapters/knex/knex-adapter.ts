@@ -625,14 +625,14 @@ function applyCondition(builder: Knex.QueryBuilder, dialect: KnexDialect, alias:
       return
     case 'exact':
       if (typeof value === 'string' && !plainStrings) builder.whereRaw(...raw(dialect.compareString(name, '=', value)))
-      else builder.where(name, '=', bindValue(value))
+      else builder.whereRaw(`?? = ${dialect.valuePlaceholder(value)}`, [name, bindValue(value)])
       return
     case 'in': {
       const items = value as readonly unknown[]
       const strings = plainStrings ? [] : items.filter((item): item is string => typeof item === 'string')
       const others = plainStrings ? items : items.filter((item) => typeof item !== 'string')
       builder.where((inner) => {
-        if (others.length > 0) inner.orWhereIn(name, others.map(bindValue))
+        if (others.length > 0) inner.orWhereRaw(`?? IN (${others.map((item) => dialect.valuePlaceholder(item)).join(', ')})`, [name, ...others.map(bindValue)])
         if (strings.length > 0) inner.orWhereRaw(...raw(dialect.inStrings(name, strings)))
       })
       return
@@ -647,7 +647,7 @@ function applyCondition(builder: Knex.QueryBuilder, dialect: KnexDialect, alias:
     case 'lt':
     case 'lte':
       if (typeof value === 'string') builder.whereRaw(...raw(dialect.compareString(name, RANGE[op], value)))
-      else builder.where(name, RANGE[op], bindValue(value))
+      else builder.whereRaw(`?? ${RANGE[op]} ${dialect.valuePlaceholder(value)}`, [name, bindValue(value)])
       return
   }
 }

@@ -63,6 +63,15 @@ export interface KnexDialect {
   readonly keyTextType: string
   /** Whether a driver error is a constraint violation (unique, not null, foreign key, check). */
   isConstraintViolation(error: unknown): boolean
+  /**
+   * The placeholder for a non-string value compared with a column: `?`, or on PostgreSQL a
+   * cast that keeps a number beyond the column's range from failing the statement.
+   */
+  valuePlaceholder(value: unknown): string
+}
+
+function plainPlaceholder(): string {
+  return '?'
 }
 
 function placeholders(count: number, placeholder = '?'): string {
@@ -73,10 +82,10 @@ function errorField(error: unknown, field: string): unknown {
   return typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[field] : undefined
 }
 
-function plainKeysIn(column: string, keys: readonly Knex.Value[]): SqlFragment {
+function plainKeysIn(column: string, keys: readonly Knex.Value[], placeholder = '?'): SqlFragment {
   return keys.length === 1
-    ? { sql: '?? = ?', bindings: [column, keys[0]!] }
-    : { sql: `?? IN (${placeholders(keys.length)})`, bindings: [column, ...keys] }
+    ? { sql: `?? = ${placeholder}`, bindings: [column, keys[0]!] }
+    : { sql: `?? IN (${placeholders(keys.length, placeholder)})`, bindings: [column, ...keys] }
 }
 
 /**
@@ -114,6 +123,7 @@ const sqlite: KnexDialect = {
   bindsPerKey: () => 1,
   keysIn: (column, keys) => plainKeysIn(column, keys),
   keyTextType: 'TEXT',
+  valuePlaceholder: plainPlaceholder,
   isConstraintViolation(error) {
     const code = errorField(error, 'code')
     return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')
@@ -167,17 +177,26 @@ const pg: KnexDialect = {
     }
   },
   bindsPerKey: () => 1,
-  keysIn: (column, keys) => plainKeysIn(column, keys),
+  // Integer keys are compared as bigint: a key beyond an integer column's 32 bits then
+  // matches no row instead of failing the statement ("out of range for type integer").
+  keysIn: (column, keys, keyType) => (keyType === 'integer' ? plainKeysIn(column, keys, '?::bigint') : plainKeysIn(column, keys)),
   keyTextType: 'TEXT',
+  // An integer is compared as bigint, a fraction as double precision: a number beyond an
+  // integer column's 32 bits then matches no row instead of failing the statement.
+  valuePlaceholder: (value) =>
+    typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value)) ? '?::bigint' : typeof value === 'number' ? '?::float8' : '?',
   isConstraintViolation(error) {
-    // SQLSTATE class 23: integrity constraint violation.
+    // SQLSTATE class 23: integrity constraint violation; and 22003, a number out of the
+    // column's range, which no row can hold (a key beyond 32 bits for an integer column).
     const code = errorField(error, 'code')
-    return typeof code === 'string' && code.startsWith('23')
+    return typeof code === 'string' && (code.startsWith('23') || code === '22003')
   },
 }
 
 // MySQL/MariaDB errors that mean a constraint refused the statement.
 const MYSQL_CONSTRAINT_ERRORS = new Set([
+  // A number out of the column's range (a negative key for an unsigned column): no row can hold it.
+  'ER_WARN_DATA_OUT_OF_RANGE',
   'ER_DUP_ENTRY',
   'ER_DUP_ENTRY_WITH_KEY_NAME',
   'ER_NO_REFERENCED_ROW',
@@ -249,6 +268,7 @@ const mysql: KnexDialect = {
     return { sql: `${plain.sql} AND ${exact}`, bindings: [...plain.bindings, column, ...keys] }
   },
   keyTextType: 'CHAR',
+  valuePlaceholder: plainPlaceholder,
   isConstraintViolation(error) {
     const code = errorField(error, 'code')
     return typeof code === 'string' && MYSQL_CONSTRAINT_ERRORS.has(code)

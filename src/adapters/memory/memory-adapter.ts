@@ -215,6 +215,15 @@ export class MemoryAdapter implements RelationAdapter {
       const sources = this.#store.tables.get(link.source.table)
       const targets = this.#store.tables.get(link.target.table)
       const columns = [link.sourceColumn, link.targetColumn] as const
+      // The join table's other foreign keys, checked once: every row shares these values.
+      for (const { column, target } of link.references) {
+        const value = values[column]
+        if (value !== undefined && value !== null && this.#store.tables.get(target.table)?.hasKey(value) !== true) {
+          throw new StorageError(this.name, `FOREIGN KEY constraint failed: ${link.table}.${column} ${formatValue(value)} is no ${target.model} row.`, {
+            code: 'M2M_CONSTRAINT_VIOLATION',
+          })
+        }
+      }
       for (const [source, target] of pairs) {
         // Foreign keys, as the schema helper creates them. A self relation's mirror pair
         // (target, source) is checked against the same table.
