@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     knex: 'src/adapters/knex/index.ts',
     conformance: 'src/conformance/index.ts',
+    'better-sqlite3': 'src/adapters/better-sqlite3/index.ts',
   },
   format: ['esm', 'cjs'],
   // tsup's declaration build passes `baseUrl`, which TypeScript 6 deprecates; silence that here

@@ -31,6 +31,7 @@ describe('the published package', () => {
     const root = await load('throughline')
     const knex = await load('throughline/knex')
     const conformance = await load('throughline/conformance')
+    const direct = await load('throughline/better-sqlite3')
     const store = new root.MemoryAdapter()
     const Tag = root.defineModel('Tag', { table: 'tags' })
     const Post = root.defineModel('Post', { table: 'posts' })
@@ -44,20 +45,23 @@ describe('the published package', () => {
     // the root entry (with a copy per entry, modelOf would answer undefined).
     const context = new conformance.ConformanceContext(store, {})
     const seeded = await context.insert(Tag, {})
-    const shared = root.modelOf(seeded) === Tag
-    console.log(JSON.stringify({ linked, code, shared, knex: typeof knex.KnexAdapter, conformance: typeof conformance.runAdapterConformance }))
+    // The direct adapter's entry throws the root entry's error classes too.
+    let directShared = false
+    try { new direct.BetterSqlite3Adapter({}) } catch (error) { directShared = error instanceof root.ThroughlineError }
+    const shared = root.modelOf(seeded) === Tag && directShared
+    console.log(JSON.stringify({ linked, code, shared, knex: typeof knex.KnexAdapter, conformance: typeof conformance.runAdapterConformance, direct: typeof direct.BetterSqlite3Adapter }))
   `
 
   it('works from import', () => {
     writeFileSync(join(project, 'esm.mjs'), `const load = (name) => import(name);\n${script}`)
     const result = JSON.parse(execFileSync(process.execPath, ['esm.mjs'], { cwd: project, encoding: 'utf8' })) as Record<string, unknown>
-    expect(result).toEqual({ linked: true, code: 'M2M_TARGET_NOT_FOUND', shared: true, knex: 'function', conformance: 'function' })
+    expect(result).toEqual({ linked: true, code: 'M2M_TARGET_NOT_FOUND', shared: true, knex: 'function', conformance: 'function', direct: 'function' })
   })
 
   it('works from require', () => {
     writeFileSync(join(project, 'cjs.cjs'), `const load = async (name) => require(name);\n(async () => {${script}})()`)
     const result = JSON.parse(execFileSync(process.execPath, ['cjs.cjs'], { cwd: project, encoding: 'utf8' })) as Record<string, unknown>
-    expect(result).toEqual({ linked: true, code: 'M2M_TARGET_NOT_FOUND', shared: true, knex: 'function', conformance: 'function' })
+    expect(result).toEqual({ linked: true, code: 'M2M_TARGET_NOT_FOUND', shared: true, knex: 'function', conformance: 'function', direct: 'function' })
   })
 
   it('ships only the build, the changelog, the readme and the licence', () => {

@@ -1,0 +1,175 @@
+/**
+ * `npm run bench`: throughline against hand-written SQL on the same connection, scenario by
+ * scenario, printed as one table. SQLite in memory always; PostgreSQL too when PG_URL is set;
+ * the memory adapter's throughput last. See docs/performance.md ("Benchmark").
+ *
+ * Options (after `npm run bench --`): `--quick` (a short run, for checking the bench itself),
+ * `--only=add-new,toggle` (scenario ids), `--db=sqlite,postgres,memory`.
+ */
+import { cpus, loadavg } from 'node:os'
+import type Database from 'better-sqlite3'
+import knex, { type Knex } from 'knex'
+import { BetterSqlite3Adapter } from '../src/adapters/better-sqlite3/index.js'
+import { KnexAdapter } from '../src/adapters/knex/index.js'
+import { MemoryAdapter } from '../src/index.js'
+import { KnexBaseline } from './baselines/knex-baseline.js'
+import { SqliteBaseline } from './baselines/sqlite-baseline.js'
+import { joinNames, RELATION_KINDS, relationFixtures, type RelationFixture, type RelationKind } from './fixtures.js'
+import { measure, type Budget, type Contender, type Measurement } from './measure.js'
+import { formatTime, markdownTable, type ResultRow, type VariantId } from './report.js'
+import { SCENARIOS, type Scenario, type ScenarioContext } from './scenarios.js'
+import { KnexStorage, MemoryStorage, SqliteStorage, type Storage } from './storage.js'
+import { ThroughlineSubject, type Subject } from './subject.js'
+
+const args = process.argv.slice(2)
+const option = (name: string): string | undefined => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3)
+const quick = args.includes('--quick')
+const only = option('only')?.split(',')
+const databases = option('db')?.split(',') ?? ['sqlite', 'postgres', 'memory']
+
+const budget: Budget = quick ? { rounds: 2, roundTime: 30, minSamples: 2, resetSamples: 2 } : { rounds: 7, roundTime: 60, minSamples: 3, resetSamples: 6 }
+const scenarios = SCENARIOS.filter((scenario) => only === undefined || only.includes(scenario.id))
+
+/** One variant of a database run: its tables (by prefix), and the subject over them. */
+interface Variant {
+  readonly id: VariantId
+  readonly prefix: string
+  readonly storage: Storage
+  readonly subject: (fixture: RelationFixture) => Subject
+}
+
+const rows: ResultRow[] = []
+const notes: string[] = []
+const skipped = new Set<string>()
+
+function log(message: string): void {
+  process.stderr.write(`${message}\n`)
+}
+
+/** Runs every scenario of one relation kind on one database, every variant side by side. */
+async function runKind(database: string, kind: RelationKind, variants: readonly Variant[]): Promise<void> {
+  const fixtures = variants.map((variant) => relationFixtures(variant.prefix)[kind])
+  for (const [index, variant] of variants.entries()) await variant.storage.create(fixtures[index]!)
+  const contexts: ScenarioContext[] = variants.map((variant, index) => ({
+    fixture: fixtures[index]!,
+    subject: variant.subject(fixtures[index]!),
+    storage: variant.storage,
+    toggleCursor: 0,
+  }))
+  for (const scenario of scenarios) {
+    const started = performance.now()
+    const missing = contexts.filter((context) => scenario.available?.(context.subject) === false)
+    if (missing.length > 0) {
+      rows.push({ database, kind, scenario: scenario.title, cells: {}, note: 'skipped: no relation.prefetch() yet' })
+      skipped.add(scenario.id)
+      continue
+    }
+    let results: Measurement[]
+    try {
+      for (const context of contexts) {
+        await scenario.prepare(context)
+        await context.storage.analyze(context.fixture)
+      }
+      const contenders = contexts.map((context, index): Contender => contender(variants[index]!.id, scenario, context))
+      results = await measure(contenders, budget, scenario.callsPerSample)
+    } catch (error) {
+      // One scenario failing (an adapter without the operation yet) leaves the others to run.
+      const message = error instanceof Error ? error.message : String(error)
+      rows.push({ database, kind, scenario: scenario.title, cells: {}, note: `failed: ${message.slice(0, 60)}` })
+      log(`  ${database} ${kind} ${scenario.id}: failed: ${message}`)
+      continue
+    }
+    const cells: ResultRow['cells'] = {}
+    for (const [index, variant] of variants.entries()) cells[variant.id] = results[index]!
+    rows.push({ database, kind, scenario: scenario.title, cells })
+    const summary = variants.map((variant, index) => `${variant.id} ${formatTime(results[index]!.median)}`).join(', ')
+    log(`  ${database} ${kind} ${scenario.id}: ${summary} (${((performance.now() - started) / 1000).toFixed(1)} s)`)
+  }
+  for (const [index, variant] of variants.entries()) await variant.storage.drop(fixtures[index]!)
+}
+
+function contender(id: VariantId, scenario: Scenario, context: ScenarioContext): Contender {
+  const { beforeEach } = scenario
+  return {
+    name: id,
+    run: () => scenario.run(context),
+    statements: () => context.subject.statements(),
+    ...(beforeEach === undefined ? {} : { beforeEach: () => beforeEach(context) }),
+  }
+}
+
+async function runSqlite(): Promise<void> {
+  // One connection: knex's pool holds it, and the direct adapter and the raw baseline use the
+  // very same connection (taken from the pool once, and given back).
+  const db = knex({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true, pool: { min: 1, max: 1, idleTimeoutMillis: 3_600_000 } })
+  try {
+    const client = db.client as { acquireConnection(): Promise<Database.Database>; releaseConnection(connection: Database.Database): Promise<void> }
+    const connection = await client.acquireConnection()
+    await client.releaseConnection(connection)
+    const version = connection.prepare('SELECT sqlite_version()').pluck().get() as string
+    notes.push(`SQLite ${version} in memory (better-sqlite3), one connection for every variant`)
+    const storage = new SqliteStorage(db, connection)
+    const variants: Variant[] = [
+      { id: 'throughline', prefix: 'bench_a_', storage, subject: (fixture) => new ThroughlineSubject(fixture, new KnexAdapter(db)) },
+      { id: 'knex', prefix: 'bench_b_', storage, subject: (fixture) => new KnexBaseline(db, joinNames(fixture), fixture.extraValues) },
+      { id: 'direct', prefix: 'bench_c_', storage, subject: (fixture) => new ThroughlineSubject(fixture, new BetterSqlite3Adapter(connection)) },
+      { id: 'raw', prefix: 'bench_d_', storage, subject: (fixture) => new SqliteBaseline(connection, joinNames(fixture), fixture.extraValues) },
+    ]
+    for (const kind of RELATION_KINDS) await runKind('sqlite', kind, variants)
+  } finally {
+    await db.destroy()
+  }
+}
+
+async function runPostgres(url: string): Promise<void> {
+  // A schema of its own, dropped at the end: the bench never touches other tables.
+  const schema = `throughline_bench_${String(process.pid)}`
+  const db: Knex = knex({ client: 'pg', connection: url, searchPath: [schema], pool: { min: 1, max: 1 } })
+  try {
+    await db.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema])
+    const result: unknown = await db.raw('SHOW server_version')
+    const [version] = (result as { rows: { server_version: string }[] }).rows
+    notes.push(`PostgreSQL ${version?.server_version ?? '?'} (pg), one pooled connection for both variants`)
+    const storage = new KnexStorage(db)
+    const variants: Variant[] = [
+      { id: 'throughline', prefix: 'bench_a_', storage, subject: (fixture) => new ThroughlineSubject(fixture, new KnexAdapter(db)) },
+      { id: 'knex', prefix: 'bench_b_', storage, subject: (fixture) => new KnexBaseline(db, joinNames(fixture), fixture.extraValues) },
+    ]
+    for (const kind of RELATION_KINDS) await runKind('postgres', kind, variants)
+  } finally {
+    await db.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema])
+    await db.destroy()
+  }
+}
+
+async function runMemory(): Promise<void> {
+  const store = new MemoryAdapter()
+  const variants: Variant[] = [{ id: 'throughline', prefix: 'bench_m_', storage: new MemoryStorage(store), subject: (fixture) => new ThroughlineSubject(fixture, store) }]
+  for (const kind of RELATION_KINDS) await runKind('memory', kind, variants)
+}
+
+const started = performance.now()
+const loadBefore = loadavg()
+const cpu = cpus()
+log(`throughline bench${quick ? ' (quick)' : ''}: ${String(budget.rounds)} rounds per variant after a warm-up round (progress below, the table at the end)`)
+if (databases.includes('sqlite')) await runSqlite()
+const pgUrl = process.env.PG_URL
+if (databases.includes('postgres')) {
+  if (pgUrl !== undefined && pgUrl !== '') await runPostgres(pgUrl)
+  else notes.push('PostgreSQL skipped: set PG_URL (or run `eval "$(bash scripts/databases.sh start)"`) to include it')
+}
+if (databases.includes('memory')) await runMemory()
+const loadAfter = loadavg()
+
+const format = (load: number[]): string => load.map((value) => value.toFixed(2)).join(' ')
+console.log(`\nthroughline ${quick ? 'quick ' : ''}benchmark — median time per call; each ratio is the median, over the rounds, of the ratio of the two medians in that round\n`)
+console.log(markdownTable(rows))
+console.log('')
+console.log(`- Node ${process.version} on ${cpu[0]?.model.trim() ?? 'an unknown CPU'} × ${String(cpu.length)}; load average ${format(loadBefore)} before, ${format(loadAfter)} after`)
+for (const note of notes) console.log(`- ${note}`)
+console.log(`- hand-written knex / raw better-sqlite3: the same set-based statements written by hand (bench/baselines/), no validation, events or adapter`)
+if (skipped.has('prefetch')) console.log('- prefetch: skipped while `relation.prefetch(sources)` does not exist; it runs by itself once it does (baseline: one SELECT … JOIN … WHERE source IN (…))')
+console.log(
+  `- ${String(budget.rounds)} measured rounds per variant after a warm-up round, in rotating order: ${String(budget.roundTime)} ms of calls each, or ` +
+    `${String(budget.resetSamples)} samples where the tables are reset (untimed) before each; ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
+)

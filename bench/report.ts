@@ -1,0 +1,98 @@
+import type { RelationKind } from './fixtures.js'
+import { KIND_LABELS } from './fixtures.js'
+import { pairedRatio, type Measurement } from './measure.js'
+
+/** The variants a row may hold. */
+export type VariantId = 'throughline' | 'knex' | 'direct' | 'raw'
+
+/** One row of the table: a scenario on one relation of one database. */
+export interface ResultRow {
+  readonly database: string
+  readonly kind: RelationKind
+  readonly scenario: string
+  readonly cells: Partial<Record<VariantId, Measurement>>
+  /** Why the row has no measurement. */
+  readonly note?: string
+}
+
+/** A time per call, in the unit that reads best. */
+export function formatTime(milliseconds: number): string {
+  if (!Number.isFinite(milliseconds)) return '–'
+  if (milliseconds >= 1) return `${milliseconds.toFixed(2)} ms`
+  const micro = milliseconds * 1000
+  return `${micro >= 100 ? micro.toFixed(0) : micro.toFixed(1)} µs`
+}
+
+function formatRate(milliseconds: number): string {
+  const perSecond = 1000 / milliseconds
+  if (perSecond >= 10_000) return `${(perSecond / 1000).toFixed(0)}k/s`
+  if (perSecond >= 1000) return `${(perSecond / 1000).toFixed(1)}k/s`
+  return `${perSecond.toFixed(0)}/s`
+}
+
+function formatCount(value: number | undefined): string {
+  if (value === undefined || !Number.isFinite(value)) return '–'
+  return Number.isInteger(value) ? String(value) : value.toFixed(2).replace(/0+$/, '')
+}
+
+function ratio(numerator: Measurement | undefined, denominator: Measurement | undefined): string {
+  if (numerator === undefined || denominator === undefined) return '–'
+  return `${pairedRatio(numerator, denominator).toFixed(2)}×`
+}
+
+function statementsPair(left: Measurement | undefined, right: Measurement | undefined): string {
+  if (left === undefined && right === undefined) return '–'
+  return `${formatCount(left?.statementsPerCall)} / ${formatCount(right?.statementsPerCall)}`
+}
+
+const HEADERS = [
+  'database',
+  'scenario',
+  'statements (throughline / hand)',
+  'throughline',
+  'hand-written knex',
+  'throughline ÷ knex',
+  'statements (direct / raw)',
+  'BetterSqlite3Adapter',
+  'raw better-sqlite3',
+  'direct ÷ raw',
+  'knex ÷ raw',
+]
+
+/** The table's cells, row by row (header first). */
+export function tableCells(rows: readonly ResultRow[]): string[][] {
+  const lines: string[][] = [HEADERS]
+  for (const row of rows) {
+    const { throughline, knex, direct, raw } = row.cells
+    const scenario = `${KIND_LABELS[row.kind]}${row.scenario}`
+    if (row.note !== undefined) {
+      lines.push([row.database, scenario, '–', row.note, '–', '–', '–', '–', '–', '–', '–'])
+      continue
+    }
+    const memory = row.database === 'memory'
+    lines.push([
+      row.database,
+      scenario,
+      memory ? formatCount(throughline?.statementsPerCall) : statementsPair(throughline, knex),
+      throughline === undefined ? '–' : memory ? `${formatTime(throughline.median)} (${formatRate(throughline.median)})` : formatTime(throughline.median),
+      formatTime(knex?.median ?? Number.NaN),
+      ratio(throughline, knex),
+      statementsPair(direct, raw),
+      formatTime(direct?.median ?? Number.NaN),
+      formatTime(raw?.median ?? Number.NaN),
+      ratio(direct, raw),
+      ratio(knex, raw),
+    ])
+  }
+  return lines
+}
+
+/** The table as Markdown, columns padded so that it also reads well in a terminal. */
+export function markdownTable(rows: readonly ResultRow[]): string {
+  const cells = tableCells(rows)
+  // Every character of the table is one UTF-16 unit (µ, ×, ÷, –, …), so length is width.
+  const widths = HEADERS.map((_, column) => Math.max(...cells.map((line) => line[column]!.length)))
+  const render = (line: readonly string[]): string => `| ${line.map((cell, column) => cell + ' '.repeat(widths[column]! - cell.length)).join(' | ')} |`
+  const rule = `|${widths.map((width, column) => (column < 2 ? '-'.repeat(width + 2) : `${'-'.repeat(width + 1)}:`)).join('|')}|`
+  return [render(cells[0]!), rule, ...cells.slice(1).map(render)].join('\n')
+}

@@ -1,0 +1,616 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type {
+  AdapterCapabilities,
+  DeleteLinksInput,
+  InsertLinksInput,
+  InsertTargetInput,
+  Key,
+  KeyType,
+  LinkSpec,
+  PrefetchedRow,
+  PrefetchTargetsInput,
+  ProbeLinksInput,
+  ProbeLinksResult,
+  RelationAdapter,
+  Row,
+  SelectSourcesInput,
+  SelectTargetsInput,
+  SelectThroughRowsInput,
+  TableSpec,
+  UpdateTargetsInput,
+} from '../../adapter/relation-adapter.js'
+import { InvalidArgumentError, StorageError, ThroughlineError, UnknownColumnError } from '../../errors/throughline-error.js'
+import { coerceKey, tryCoerceKey } from '../../model/coerce-key.js'
+import { formatValue, type AnyModel } from '../../model/define-model.js'
+import { isIdentifier } from '../../model/identifier.js'
+import { connectionState, type ConnectionState, type RowMode } from './connection-state.js'
+import type { SqliteDatabase, SqliteStatement, SqliteValue } from './sqlite-database.js'
+import { bindValue, inJson, KEY_TEXT, keyColumn, keysJson, pairsJson, prefetchSql, quote, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
+
+/** Options of {@link BetterSqlite3Adapter}. */
+export interface BetterSqlite3AdapterOptions {
+  /**
+   * How many prepared statements to keep per connection (the first adapter on a connection
+   * sets it). The adapter's own statements are a handful per relation; `filter()` reads add
+   * one per query shape. Default 500.
+   */
+  readonly statementCacheSize?: number
+}
+
+/** A transaction this adapter opened, as seen by the code that runs inside it. */
+interface Scope {
+  readonly database: SqliteDatabase
+  open: boolean
+  /** Savepoints opened inside it so far, to name the next one. */
+  savepoints: number
+}
+
+/** What an adapter shares with the transaction adapters it opens. */
+interface Shared {
+  readonly database: SqliteDatabase
+  readonly state: ConnectionState
+  statements: number
+}
+
+// The transaction of the current async context. Code that runs inside a call's transaction (an
+// m2m listener) and uses the root adapter joins that transaction, as the Knex and memory
+// adapters do: on one connection, waiting for the transaction to end would never end.
+const current = new AsyncLocalStorage<Scope>()
+
+// SQLite's own limit on `?` parameters (since 3.32). Key lists never come near it: they travel
+// as one JSON parameter each; only a `filter({ x__in: [...] })` list binds one per value.
+const MAX_BIND_PARAMETERS = 32_766
+
+const T = 't'
+const L = 'l'
+
+/** The statement texts of one link spec, built once: the hot paths only look them up. */
+interface LinkTexts {
+  readonly probeOne: string
+  readonly probeMany: string
+  readonly probeAll: string
+  readonly probeAllWithTargets: string
+  readonly deleteOne: string
+  readonly deleteMany: string
+  readonly deleteAll: string
+  readonly deleteOneMirror: string
+  readonly deleteManyMirror: string
+  readonly deleteAllMirror: string
+  /** INSERT texts by their extra columns (`''` for none). */
+  readonly inserts: Map<string, InsertTexts>
+}
+
+interface InsertTexts {
+  /** One row: `VALUES (?, ?, …)`. */
+  readonly one: string
+  /** Every row from one source: `SELECT ?, value, … FROM json_each(?)`. */
+  readonly fromSource: string
+  /**
+   * A symmetrical relation's rows: from one source, then their mirror rows back to it
+   * (`SELECT ?, value … UNION ALL SELECT value, ? …`).
+   */
+  readonly mirrored: string
+  /** Any pairs: `SELECT value ->> 0, value ->> 1, … FROM json_each(?)`. */
+  readonly pairs: string
+}
+
+const linkTexts = new WeakMap<LinkSpec, LinkTexts>()
+
+function textsOf(link: LinkSpec): LinkTexts {
+  let texts = linkTexts.get(link)
+  if (texts !== undefined) return texts
+  const target = link.target
+  const pk = `${T}.${quote(target.primaryKey)}`
+  const sourceColumn = quote(link.sourceColumn)
+  const targetColumn = quote(link.targetColumn)
+  const table = quote(link.table)
+  const probe =
+    `SELECT ${keyColumn(pk, target.keyType)}, ${L}.${targetColumn} FROM ${quote(target.table)} AS ${T} ` +
+    `LEFT JOIN ${table} AS ${L} ON ${L}.${targetColumn} = ${pk} AND ${L}.${sourceColumn} = ? WHERE `
+  const ord = link.primaryKey === undefined ? 'NULL' : quote(link.primaryKey)
+  const linked = `SELECT 1, ${keyColumn(targetColumn, target.keyType)}, ${ord} FROM ${table} WHERE ${sourceColumn} = ?`
+  const existing = `SELECT 0, ${keyColumn(quote(target.primaryKey), target.keyType)}, NULL FROM ${quote(target.table)} WHERE ${inJson(quote(target.primaryKey))}`
+  // Linked rows in link-row order (the order events report them in); existence rows first.
+  const order = link.primaryKey === undefined ? '' : ' ORDER BY 3'
+  const remove = `DELETE FROM ${table} WHERE `
+  texts = {
+    probeOne: `${probe}${pk} = ?`,
+    probeMany: `${probe}${inJson(pk)}`,
+    probeAll: `${linked}${order}`,
+    probeAllWithTargets: `${linked} UNION ALL ${existing}${order}`,
+    deleteOne: `${remove}${sourceColumn} = ? AND ${targetColumn} = ?`,
+    deleteMany: `${remove}${sourceColumn} = ? AND ${inJson(targetColumn)}`,
+    deleteAll: `${remove}${sourceColumn} = ?`,
+    // A symmetrical relation is a self relation: both columns hold keys of one model.
+    deleteOneMirror: `${remove}(${sourceColumn} = ? AND ${targetColumn} = ?) OR (${targetColumn} = ? AND ${sourceColumn} = ?)`,
+    deleteManyMirror: `${remove}(${sourceColumn} = ? AND ${inJson(targetColumn)}) OR (${targetColumn} = ? AND ${inJson(sourceColumn)})`,
+    deleteAllMirror: `${remove}${sourceColumn} = ? OR ${targetColumn} = ?`,
+    inserts: new Map(),
+  }
+  linkTexts.set(link, texts)
+  return texts
+}
+
+function insertTexts(link: LinkSpec, texts: LinkTexts, extra: readonly string[]): InsertTexts {
+  const signature = extra.join('\u0000')
+  let found = texts.inserts.get(signature)
+  if (found !== undefined) return found
+  const columns = [link.sourceColumn, link.targetColumn, ...extra].map(quote).join(', ')
+  const extraParameters = extra.map(() => ', ?').join('')
+  // An upsert's SELECT needs a WHERE clause, or SQLite reads ON CONFLICT as a join constraint.
+  const conflict = link.unique ? ` WHERE true ON CONFLICT (${quote(link.sourceColumn)}, ${quote(link.targetColumn)}) DO NOTHING` : ''
+  const head = `INSERT INTO ${quote(link.table)} (${columns}) `
+  found = {
+    one: `${head}VALUES (?, ?${extraParameters})${link.unique ? ` ON CONFLICT (${quote(link.sourceColumn)}, ${quote(link.targetColumn)}) DO NOTHING` : ''}`,
+    fromSource: `${head}SELECT ?, value${extraParameters} FROM json_each(?)${conflict}`,
+    mirrored: `${head}SELECT ?, value${extraParameters} FROM json_each(?) UNION ALL SELECT value, ?${extraParameters} FROM json_each(?)${conflict}`,
+    pairs: `${head}SELECT value ->> 0, value ->> 1${extraParameters} FROM json_each(?)${conflict}`,
+  }
+  texts.inserts.set(signature, found)
+  return found
+}
+
+/**
+ * A {@link RelationAdapter} straight over a better-sqlite3 `Database`: the direct path for
+ * SQLite, without a query builder. Every statement is prepared once per connection and run
+ * from a cache; key lists of any length travel as one JSON parameter (`json_each(?)`), so one
+ * statement text serves every call and no call is ever split into chunks. Semantics are the
+ * Knex adapter's on SQLite, proven by the same conformance suite: `ON CONFLICT DO NOTHING`
+ * inserts, strings compared by code unit, constraint failures as `M2M_CONSTRAINT_VIOLATION`.
+ *
+ * better-sqlite3 stays your dependency: this module imports nothing from it. The connection is
+ * used for one transaction at a time (a call's `BEGIN` … `COMMIT` spans its `await`s); calls
+ * from elsewhere wait for it, and code running inside it (a listener) joins it. Opened inside
+ * a transaction of yours (`db.exec('BEGIN')`), a call takes a savepoint instead.
+ *
+ * @example
+ * ```ts
+ * import Database from 'better-sqlite3'
+ * import { manyToMany } from 'throughline'
+ * import { BetterSqlite3Adapter } from 'throughline/better-sqlite3'
+ *
+ * const db = new Database('app.db')
+ * const favorites = manyToMany(User, Interview, { name: 'favorite_interviews', adapter: new BetterSqlite3Adapter(db) })
+ * await favorites.of(user).toggle(interview)
+ * ```
+ */
+export class BetterSqlite3Adapter implements RelationAdapter {
+  readonly name: string = 'better-sqlite3'
+  readonly capabilities: AdapterCapabilities = Object.freeze({ transactions: true, maxBindParameters: MAX_BIND_PARAMETERS })
+  readonly #shared: Shared
+  readonly #scope: Scope | undefined
+
+  constructor(database: SqliteDatabase, options?: BetterSqlite3AdapterOptions)
+  /** @internal */
+  constructor(database: SqliteDatabase, options: BetterSqlite3AdapterOptions, shared: Shared, scope: Scope)
+  constructor(database: SqliteDatabase, options: BetterSqlite3AdapterOptions = {}, shared?: Shared, scope?: Scope) {
+    if (shared === undefined) {
+      const candidate = database as Partial<SqliteDatabase> | null
+      if (typeof candidate !== 'object' || candidate === null || typeof candidate.prepare !== 'function' || typeof candidate.inTransaction !== 'boolean') {
+        throw new InvalidArgumentError('BetterSqlite3Adapter takes a better-sqlite3 Database: new BetterSqlite3Adapter(new Database(file)).')
+      }
+      const size = options.statementCacheSize ?? 500
+      if (!Number.isSafeInteger(size) || size < 16) {
+        throw new InvalidArgumentError(`statementCacheSize must be a whole number of at least 16; got ${formatValue(size)}.`)
+      }
+      shared = { database, state: connectionState(database, size), statements: 0 }
+    }
+    this.#shared = shared
+    this.#scope = scope
+  }
+
+  /** Statements run by this adapter and the transactions it opened (BEGIN, COMMIT and savepoints not counted). */
+  get statementCount(): number {
+    return this.#shared.statements
+  }
+
+  // -------------------------------------------------------------- contract
+
+  async transaction<R>(work: (adapter: RelationAdapter) => Promise<R>): Promise<R> {
+    const active = this.#activeScope()
+    if (active !== undefined) return this.#savepoint(active, work)
+    const { database, state } = this.#shared
+    const wait = state.lock.acquire()
+    if (wait !== undefined) await wait
+    try {
+      // Inside a transaction of the caller's own (BEGIN run directly on the connection), a
+      // savepoint: the caller commits or rolls back the whole.
+      const nested = database.inTransaction
+      this.#control(nested ? 'SAVEPOINT throughline' : 'BEGIN')
+      const scope: Scope = { database, open: true, savepoints: 0 }
+      let result: R
+      try {
+        result = await current.run(scope, () => work(new BetterSqlite3Adapter(database, {}, this.#shared, scope)))
+      } catch (error) {
+        scope.open = false
+        this.#undo(nested ? 'ROLLBACK TO throughline' : 'ROLLBACK', nested ? 'RELEASE throughline' : undefined)
+        throw error
+      }
+      scope.open = false
+      try {
+        this.#control(nested ? 'RELEASE throughline' : 'COMMIT')
+      } catch (error) {
+        this.#undo(nested ? 'ROLLBACK TO throughline' : 'ROLLBACK', nested ? 'RELEASE throughline' : undefined)
+        throw error
+      }
+      return result
+    } finally {
+      state.lock.release()
+    }
+  }
+
+  async probeLinks(input: ProbeLinksInput): Promise<ProbeLinksResult> {
+    return this.#exec(() => this.#probeLinks(input))
+  }
+
+  #probeLinks({ link, source, targets, scope }: ProbeLinksInput): ProbeLinksResult {
+    const texts = textsOf(link)
+    const keyType = link.target.keyType
+    if (scope === 'targets') {
+      const one = targets.length === 1
+      const rows = this.#all(one ? texts.probeOne : texts.probeMany, 'raw', [source, one ? targets[0] : keysJson(targets, keyType)]) as unknown[][]
+      if (one) {
+        // The common case (toggle, add of one): no sets.
+        const key = targets[0]!
+        const found = rows.some((row) => readKey(row[0], keyType) === key)
+        const linked = found && rows.some((row) => row[1] !== null)
+        return { existing: found ? [key] : [], linked: linked ? [key] : [] }
+      }
+      const existing = new Set<Key>()
+      const linked = new Set<Key>()
+      for (const row of rows) {
+        const key = readKey(row[0], keyType)
+        existing.add(key)
+        if (row[1] !== null) linked.add(key)
+      }
+      // Keys are compared as the model types them: a row found under another spelling does not count.
+      return { existing: targets.filter((key) => existing.has(key)), linked: targets.filter((key) => linked.has(key)) }
+    }
+    const rows = (
+      targets.length === 0 ? this.#all(texts.probeAll, 'raw', [source]) : this.#all(texts.probeAllWithTargets, 'raw', [source, keysJson(targets, keyType)])
+    ) as unknown[][]
+    const existing = new Set<Key>()
+    const linked = new Set<Key>()
+    for (const row of rows) {
+      const key = readKey(row[1], keyType)
+      if (row[0] === 1) linked.add(key)
+      else existing.add(key)
+    }
+    return { existing: targets.filter((key) => existing.has(key)), linked: [...linked] }
+  }
+
+  async insertLinks(input: InsertLinksInput): Promise<void> {
+    await this.#exec(() => {
+      this.#insertLinks(input)
+    })
+  }
+
+  #insertLinks({ link, pairs, values }: InsertLinksInput): void {
+    if (pairs.length === 0) return
+    const texts = textsOf(link)
+    const extra: string[] = []
+    const extraValues: SqliteValue[] = []
+    for (const column in values) {
+      const value = values[column]
+      if (value === undefined) continue
+      extra.push(column)
+      extraValues.push(bindValue(value))
+    }
+    const inserts = insertTexts(link, texts, extra)
+    const [first] = pairs
+    if (pairs.length === 1) {
+      this.#run(inserts.one, [first![0], first![1], ...extraValues])
+      return
+    }
+    const source = first![0]
+    // The rows from one source (every add), then, on a symmetrical relation, their mirror rows.
+    let split = 0
+    while (split < pairs.length && pairs[split]![0] === source) split++
+    let mirrored = split
+    while (mirrored < pairs.length && pairs[mirrored]![1] === source) mirrored++
+    if (split === pairs.length) {
+      this.#run(inserts.fromSource, [source, ...extraValues, keysJson(pairs.map((pair) => pair[1]), link.target.keyType)])
+    } else if (mirrored === pairs.length) {
+      const forward = keysJson(pairs.slice(0, split).map((pair) => pair[1]), link.target.keyType)
+      const back = keysJson(pairs.slice(split).map((pair) => pair[0]), link.source.keyType)
+      this.#run(inserts.mirrored, [source, ...extraValues, forward, source, ...extraValues, back])
+    } else {
+      this.#run(inserts.pairs, [...extraValues, pairsJson(pairs, link.source.keyType, link.target.keyType)])
+    }
+  }
+
+  async deleteLinks(input: DeleteLinksInput): Promise<number> {
+    return this.#exec(() => this.#deleteLinks(input))
+  }
+
+  #deleteLinks({ link, source, targets, mirror }: DeleteLinksInput): number {
+    const texts = textsOf(link)
+    if (targets === undefined) return this.#run(mirror ? texts.deleteAllMirror : texts.deleteAll, mirror ? [source, source] : [source])
+    if (targets.length === 1) {
+      const key = targets[0]
+      return this.#run(mirror ? texts.deleteOneMirror : texts.deleteOne, mirror ? [source, key, source, key] : [source, key])
+    }
+    const json = keysJson(targets, link.target.keyType)
+    return this.#run(mirror ? texts.deleteManyMirror : texts.deleteMany, mirror ? [source, json, source, json] : [source, json])
+  }
+
+  async selectTargets(input: SelectTargetsInput): Promise<Row[]> {
+    return this.#exec(() => this.#selectTargets(input))
+  }
+
+  #selectTargets({ link, source, query }: SelectTargetsInput): Row[] {
+    return this.#readRows(targetsSql(link, source, query, 'rows'), link.target)
+  }
+
+  async selectTargetKeys(input: SelectTargetsInput): Promise<Key[]> {
+    return this.#exec(() => this.#readKeys(targetsSql(input.link, input.source, input.query, 'keys'), input.link.target.keyType))
+  }
+
+  async countTargets(input: SelectTargetsInput): Promise<number> {
+    return this.#exec(() => this.#readCount(targetsSql(input.link, input.source, input.query, 'count')))
+  }
+
+  async selectThroughRows(input: SelectThroughRowsInput): Promise<Row[]> {
+    return this.#exec(() => this.#selectThroughRows(input))
+  }
+
+  #selectThroughRows({ link, source, targets }: SelectThroughRowsInput): Row[] {
+    // 64-bit link columns are also read as text, exactly.
+    const exact = (
+      [
+        [link.sourceColumn, link.source.keyType, KEY_TEXT],
+        [link.targetColumn, link.target.keyType, `${KEY_TEXT}_target`],
+      ] as const
+    ).filter(([, keyType]) => keyType === 'bigint')
+    let sql = `SELECT *${exact.map(([column, , alias]) => `, CAST(${quote(column)} AS TEXT) AS ${alias}`).join('')} FROM ${quote(link.table)} WHERE ${quote(link.sourceColumn)} = ?`
+    const parameters: unknown[] = [source]
+    if (targets !== undefined) {
+      sql += ` AND ${inJson(quote(link.targetColumn))}`
+      parameters.push(keysJson(targets, link.target.keyType))
+    }
+    if (link.primaryKey !== undefined) sql += ` ORDER BY ${quote(link.primaryKey)}`
+    const rows = this.#all(sql, 'objects', parameters) as Row[]
+    for (const row of rows) {
+      row[link.sourceColumn] = readKey(row[link.sourceColumn], link.source.keyType)
+      row[link.targetColumn] = readKey(row[link.targetColumn], link.target.keyType)
+      for (const [column, keyType, alias] of exact) {
+        row[column] = readKey(row[alias], keyType)
+        Reflect.deleteProperty(row, alias)
+      }
+    }
+    return rows
+  }
+
+  async prefetchTargets(input: PrefetchTargetsInput): Promise<PrefetchedRow[]> {
+    return this.#exec(() => this.#prefetchTargets(input))
+  }
+
+  #prefetchTargets({ link, sources, query }: PrefetchTargetsInput): PrefetchedRow[] {
+    const rows = this.#readRows(prefetchSql(link, sources, query), link.target)
+    const keyType = link.source.keyType
+    return rows.map((row) => {
+      const source = readKey(row[SOURCE_KEY], keyType)
+      Reflect.deleteProperty(row, SOURCE_KEY)
+      return { source, row }
+    })
+  }
+
+  async selectSources(input: SelectSourcesInput): Promise<Row[]> {
+    return this.#exec(() => this.#readRows(sourcesSql(input.link, input.query, 'rows'), input.link.source))
+  }
+
+  async selectSourceKeys(input: SelectSourcesInput): Promise<Key[]> {
+    return this.#exec(() => this.#readKeys(sourcesSql(input.link, input.query, 'keys'), input.link.source.keyType))
+  }
+
+  async countSources(input: SelectSourcesInput): Promise<number> {
+    return this.#exec(() => this.#readCount(sourcesSql(input.link, input.query, 'count')))
+  }
+
+  async insertTarget({ target, values }: InsertTargetInput): Promise<Row> {
+    const columns: string[] = []
+    const parameters: SqliteValue[] = []
+    let given: Key | undefined
+    for (const [column, value] of Object.entries(values)) {
+      if (!isIdentifier(column) || (target.columns !== undefined && !target.columns.includes(column))) {
+        throw new UnknownColumnError(`${target.model} has no column ${formatValue(column)}.`)
+      }
+      if (value === undefined) continue
+      if (column === target.primaryKey && value !== null) {
+        given = coerceKey(value, modelLike(target))
+        parameters.push(given)
+      } else {
+        parameters.push(bindValue(value))
+      }
+      columns.push(column)
+    }
+    // As the other adapters: only integer keys are generated.
+    if (given === undefined && target.keyType !== 'integer' && target.keyType !== 'bigint') {
+      throw new InvalidArgumentError(`${target.model} rows need a "${target.primaryKey}" value: only integer keys are generated.`)
+    }
+    return this.#exec(() => this.#insertTargetRow(target, columns, parameters, given))
+  }
+
+  #insertTargetRow(target: TableSpec, columns: readonly string[], parameters: readonly SqliteValue[], given: Key | undefined): Row {
+    const exact = target.keyType === 'bigint' ? `, CAST(${quote(target.primaryKey)} AS TEXT) AS ${KEY_TEXT}` : ''
+    const sql =
+      columns.length === 0
+        ? `INSERT INTO ${quote(target.table)} DEFAULT VALUES RETURNING *${exact}`
+        : `INSERT INTO ${quote(target.table)} (${columns.map(quote).join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) RETURNING *${exact}`
+    const [stored] = this.#all(sql, 'objects', parameters) as Row[]
+    if (stored === undefined) throw new StorageError(this.name, `the new ${target.model} row could not be read back from "${target.table}".`)
+    // A given key is returned as given; a generated one as read back (exactly, for 64-bit keys).
+    stored[target.primaryKey] = given ?? readKey(exact === '' ? stored[target.primaryKey] : stored[KEY_TEXT], target.keyType)
+    if (exact !== '') Reflect.deleteProperty(stored, KEY_TEXT)
+    return stored
+  }
+
+  async updateTargets(input: UpdateTargetsInput): Promise<number> {
+    return this.#exec(() => this.#updateTargets(input))
+  }
+
+  #updateTargets({ target, keys, values }: UpdateTargetsInput): number {
+    const assignments: string[] = []
+    const parameters: unknown[] = []
+    for (const [column, value] of Object.entries(values)) {
+      if (value === undefined) continue
+      assignments.push(`${quote(column)} = ?`)
+      parameters.push(bindValue(value))
+    }
+    parameters.push(keysJson(keys, target.keyType))
+    const where = inJson(quote(target.primaryKey))
+    if (assignments.length === 0) {
+      // Nothing to write: the rows that would have been updated are the rows that exist.
+      const [count] = this.#all(`SELECT COUNT(*) FROM ${quote(target.table)} WHERE ${where}`, 'pluck', parameters)
+      return Number(count ?? 0)
+    }
+    return this.#run(`UPDATE ${quote(target.table)} SET ${assignments.join(', ')} WHERE ${where}`, parameters)
+  }
+
+  // -------------------------------------------------------------- internals
+
+  /** This adapter's open transaction, or the one of the current async context on the same connection. */
+  #activeScope(): Scope | undefined {
+    const scope = this.#scope
+    if (scope !== undefined) {
+      if (!scope.open) throw new InvalidArgumentError('This better-sqlite3 transaction has already finished; use the adapter it was opened from.')
+      return scope
+    }
+    const joined = current.getStore()
+    return joined !== undefined && joined.open && joined.database === this.#shared.database ? joined : undefined
+  }
+
+  /**
+   * Runs `work` (statements, synchronously) when this adapter may use the connection: at once
+   * inside a transaction of this connection, or when the connection is idle; otherwise once the
+   * transaction that holds it has ended, holding the lock meanwhile so that nothing slips in.
+   */
+  #exec<R>(work: () => R): R | Promise<R> {
+    if (this.#activeScope() !== undefined) return work()
+    const { lock } = this.#shared.state
+    if (lock.free) return work()
+    return (lock.acquire() ?? Promise.resolve()).then(() => {
+      try {
+        return work()
+      } finally {
+        lock.release()
+      }
+    })
+  }
+
+  async #savepoint<R>(scope: Scope, work: (adapter: RelationAdapter) => Promise<R>): Promise<R> {
+    const name = `throughline_${String(++scope.savepoints)}`
+    this.#control(`SAVEPOINT ${name}`)
+    let result: R
+    try {
+      result = await work(this.#scope === scope ? this : new BetterSqlite3Adapter(scope.database, {}, this.#shared, scope))
+    } catch (error) {
+      this.#undo(`ROLLBACK TO ${name}`, `RELEASE ${name}`)
+      throw error
+    }
+    this.#control(`RELEASE ${name}`)
+    return result
+  }
+
+  /** BEGIN, COMMIT, SAVEPOINT and RELEASE: not counted as statements. */
+  #control(sql: string): void {
+    try {
+      this.#shared.state.cache.get(sql).run()
+    } catch (error) {
+      throw toStorageError(this.name, error)
+    }
+  }
+
+  /** Rolls back after a failure, which stays the error reported: a failed rollback is not. */
+  #undo(rollback: string, release: string | undefined): void {
+    if (!this.#shared.database.inTransaction) return // SQLite already rolled the transaction back
+    try {
+      this.#shared.state.cache.get(rollback).run()
+      if (release !== undefined) this.#shared.state.cache.get(release).run()
+    } catch {
+      // The original failure is the one to report.
+    }
+  }
+
+  #statement(sql: string, mode: RowMode): SqliteStatement {
+    this.#shared.statements++
+    return this.#shared.state.cache.get(sql, mode)
+  }
+
+  #all(sql: string, mode: RowMode, parameters: readonly unknown[]): unknown[] {
+    const statement = this.#statement(sql, mode)
+    try {
+      return statement.all(...parameters)
+    } catch (error) {
+      throw toStorageError(this.name, error)
+    }
+  }
+
+  /** Rows of a model's table, with the primary key in the model's key type (exact for 64-bit keys). */
+  #readRows({ sql, parameters }: SqlText, spec: TableSpec): Row[] {
+    const { primaryKey, keyType } = spec
+    const rows = this.#all(sql, 'objects', parameters) as Row[]
+    if (keyType === 'bigint') {
+      for (const row of rows) {
+        row[primaryKey] = readKey(row[KEY_TEXT], keyType)
+        Reflect.deleteProperty(row, KEY_TEXT)
+      }
+    } else {
+      // As the model types it: a string key stored in a column of numeric affinity reads back
+      // as a number, a uuid in capitals is lower-cased. An integer read as one is already right.
+      for (const row of rows) {
+        const key = row[primaryKey]
+        if (typeof key !== 'number' || keyType !== 'integer') row[primaryKey] = readKey(key, keyType)
+      }
+    }
+    return rows
+  }
+
+  #readKeys({ sql, parameters }: SqlText, keyType: KeyType): Key[] {
+    return this.#all(sql, 'pluck', parameters).map((value) => readKey(value, keyType))
+  }
+
+  #readCount({ sql, parameters }: SqlText): number {
+    const [count] = this.#all(sql, 'pluck', parameters)
+    return Number(count ?? 0)
+  }
+
+  #run(sql: string, parameters: readonly unknown[]): number {
+    const statement = this.#statement(sql, 'objects')
+    try {
+      return statement.run(...parameters).changes
+    } catch (error) {
+      throw toStorageError(this.name, error)
+    }
+  }
+}
+
+/** A key read from the database, in the model's key type. */
+function readKey(value: unknown, keyType: KeyType): Key {
+  return tryCoerceKey(value, keyType) ?? (value as Key)
+}
+
+function modelLike(spec: TableSpec): AnyModel {
+  return { name: spec.model, primaryKey: spec.primaryKey, keyType: spec.keyType } as AnyModel
+}
+
+function field(error: unknown, name: string): unknown {
+  return typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[name] : undefined
+}
+
+/**
+ * A driver error as throughline's {@link StorageError}, the driver error as `cause`:
+ * `M2M_CONSTRAINT_VIOLATION` for `SQLITE_CONSTRAINT_*` (unique, not null, foreign key,
+ * check), `M2M_STORAGE` otherwise. throughline's own errors pass through.
+ */
+function toStorageError(adapter: string, error: unknown): ThroughlineError {
+  if (error instanceof ThroughlineError) return error
+  const code = field(error, 'code')
+  const constraint = typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')
+  let message = error instanceof Error ? error.message : String(error)
+  if (typeof code === 'string' && !message.includes(code)) message = `${message} [${code}]`
+  return new StorageError(adapter, `${constraint ? 'constraint violation' : 'statement failed'}: ${message}`, {
+    code: constraint ? 'M2M_CONSTRAINT_VIOLATION' : 'M2M_STORAGE',
+    cause: error,
+  })
+}

@@ -1,0 +1,231 @@
+import type { Condition, Key, KeyType, LinkSpec, OrderTerm, SourceQuery, TableSpec, TargetQuery } from '../../adapter/relation-adapter.js'
+import type { SqliteValue } from './sqlite-database.js'
+
+/** A statement's text and its parameters, in order. Internal. */
+export interface SqlText {
+  readonly sql: string
+  readonly parameters: SqliteValue[]
+}
+
+// Aliases of the tables in the statements that join them; a self relation joins a table to
+// its own join table, so the aliases keep them apart: the targets, the links, the sources.
+const T = 't'
+const L = 'l'
+const S = 's'
+
+/** The alias a 64-bit key is read under, as text, beside a row's own columns. */
+export const KEY_TEXT = '__throughline_key'
+
+/** The alias of the source key beside each prefetched target row. */
+export const SOURCE_KEY = '__throughline_source'
+
+/** Quotes an identifier for SQLite: always quoted, inner quotes doubled. */
+export function quote(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`
+}
+
+/**
+ * A value as better-sqlite3 binds it, converted as knex's better-sqlite3 client converts it,
+ * so that both adapters store the same thing: a `Date` as its milliseconds, a boolean as 1 or 0.
+ */
+export function bindValue(value: unknown): SqliteValue {
+  if (value === undefined) return null
+  if (typeof value === 'boolean') return value ? 1 : 0
+  if (value instanceof Date) return value.getTime()
+  return value as SqliteValue
+}
+
+/**
+ * Keys as one JSON array, for `json_each(?)`: a list of any length travels as one parameter,
+ * so that one prepared statement serves every list (no `IN (?, ?, …)` text per length) and
+ * no list ever meets the bind-parameter limit. 64-bit keys are written as exact integers.
+ */
+export function keysJson(keys: readonly Key[], keyType: KeyType): string {
+  if (keyType !== 'bigint') return JSON.stringify(keys)
+  let json = '['
+  for (let index = 0; index < keys.length; index++) {
+    if (index > 0) json += ','
+    json += String(keys[index])
+  }
+  return `${json}]`
+}
+
+/** The same for `[first, second]` pairs: `[[1,2],[1,3]]`. */
+export function pairsJson(pairs: readonly (readonly [Key, Key])[], firstType: KeyType, secondType: KeyType): string {
+  if (firstType !== 'bigint' && secondType !== 'bigint') return JSON.stringify(pairs)
+  let json = '['
+  for (let index = 0; index < pairs.length; index++) {
+    const [first, second] = pairs[index]!
+    if (index > 0) json += ','
+    json += `[${firstType === 'bigint' ? String(first) : JSON.stringify(first)},${secondType === 'bigint' ? String(second) : JSON.stringify(second)}]`
+  }
+  return `${json}]`
+}
+
+/** `column IN (keys of the JSON parameter)`. */
+export function inJson(column: string): string {
+  return `${column} IN (SELECT value FROM json_each(?))`
+}
+
+/** A key column as selected: as text for 64-bit keys, so that it reads back exactly. */
+export function keyColumn(column: string, keyType: KeyType): string {
+  return keyType === 'bigint' ? `CAST(${column} AS TEXT)` : column
+}
+
+const RANGE = { gt: '>', gte: '>=', lt: '<', lte: '<=' } as const
+
+function placeholders(count: number): string {
+  return count === 1 ? '?' : `?${', ?'.repeat(count - 1)}`
+}
+
+/** The columns compared as the database types them (uuid keys: coerceKey has lower-cased them). */
+type UuidColumns = ReadonlySet<string>
+
+/** The uuid key column of a model's table, if its key is a uuid. */
+export function uuidColumns(spec: TableSpec): UuidColumns {
+  return spec.keyType === 'uuid' ? new Set([spec.primaryKey]) : new Set()
+}
+
+/** The uuid link columns of a join table. */
+function linkUuidColumns(link: LinkSpec): UuidColumns {
+  const columns = new Set<string>()
+  if (link.source.keyType === 'uuid') columns.add(link.sourceColumn)
+  if (link.target.keyType === 'uuid') columns.add(link.targetColumn)
+  return columns
+}
+
+/**
+ * One `filter()` condition on a column of the table aliased `alias`, as the Knex adapter
+ * writes it for SQLite: strings compared with `COLLATE BINARY` (by code unit, case-sensitively,
+ * whatever the column's collation), and the substring lookups with `instr`/`substr`, where `%`
+ * and `_` are plain characters.
+ */
+function condition(alias: string, uuid: UuidColumns, { column, op, value }: Condition, parameters: SqliteValue[]): string {
+  const name = `${alias}.${quote(column)}`
+  const plainStrings = uuid.has(column)
+  switch (op) {
+    case 'isnull':
+      return value === true ? `${name} IS NULL` : `${name} IS NOT NULL`
+    case 'exact':
+      parameters.push(bindValue(value))
+      return typeof value === 'string' && !plainStrings ? `${name} COLLATE BINARY = ?` : `${name} = ?`
+    case 'in': {
+      const items = value as readonly unknown[]
+      const strings = plainStrings ? [] : items.filter((item) => typeof item === 'string')
+      const others = plainStrings ? items : items.filter((item) => typeof item !== 'string')
+      const terms: string[] = []
+      if (others.length > 0) {
+        terms.push(`${name} IN (${placeholders(others.length)})`)
+        for (const item of others) parameters.push(bindValue(item))
+      }
+      if (strings.length > 0) {
+        terms.push(`${name} COLLATE BINARY IN (${placeholders(strings.length)})`)
+        for (const item of strings) parameters.push(item)
+      }
+      return terms.length === 1 ? terms[0]! : `(${terms.join(' OR ')})`
+    }
+    case 'startswith':
+      // The first occurrence is at the start exactly when the value is a prefix.
+      parameters.push(value as string)
+      return `instr(${name}, ?) = 1`
+    case 'contains':
+      parameters.push(value as string)
+      return `instr(${name}, ?) > 0`
+    case 'endswith':
+      // The last length(value) characters; an empty value gives '' = ''.
+      parameters.push(value as string, value as string)
+      return `substr(${name}, length(${name}) - length(?) + 1) = ?`
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+      parameters.push(bindValue(value))
+      return typeof value === 'string' ? `${name} COLLATE BINARY ${RANGE[op]} ?` : `${name} ${RANGE[op]} ?`
+  }
+}
+
+/** The conditions on one table, each as ` AND …`. */
+function conditions(alias: string, uuid: UuidColumns, terms: readonly Condition[], parameters: SqliteValue[]): string {
+  let sql = ''
+  for (const term of terms) sql += ` AND ${condition(alias, uuid, term, parameters)}`
+  return sql
+}
+
+function orderBy(alias: string, terms: readonly OrderTerm[]): string {
+  // SQLite sorts NULLs first ascending and last descending, as the memory adapter does.
+  return terms.length === 0 ? '' : ` ORDER BY ${terms.map(({ column, direction }) => `${alias}.${quote(column)} COLLATE BINARY ${direction.toUpperCase()}`).join(', ')}`
+}
+
+function page(limit: number | undefined, offset: number | undefined, parameters: SqliteValue[]): string {
+  const skip = offset !== undefined && offset > 0 ? offset : undefined
+  if (limit === undefined && skip === undefined) return ''
+  parameters.push(limit ?? -1)
+  if (skip === undefined) return ' LIMIT ?'
+  parameters.push(skip)
+  return ' LIMIT ? OFFSET ?'
+}
+
+/** What a read selects: the rows, their keys, or how many there are. */
+export type Selection = 'rows' | 'keys' | 'count'
+
+/** The select list of a read of a model's table aliased `alias`. */
+function columnsOf(alias: string, spec: TableSpec, selection: Selection): string {
+  const pk = `${alias}.${quote(spec.primaryKey)}`
+  if (selection === 'count') return 'COUNT(*)'
+  if (selection === 'keys') return keyColumn(pk, spec.keyType)
+  return spec.keyType === 'bigint' ? `${alias}.*, CAST(${pk} AS TEXT) AS ${KEY_TEXT}` : `${alias}.*`
+}
+
+/** The target table joined to the join table, as `FROM … JOIN … ON …`. */
+function linkedTargets(link: LinkSpec): string {
+  return `FROM ${quote(link.target.table)} AS ${T} JOIN ${quote(link.table)} AS ${L} ON ${L}.${quote(link.targetColumn)} = ${T}.${quote(link.target.primaryKey)}`
+}
+
+/**
+ * The read of the targets linked from one source: one `SELECT` joining the target table to
+ * the join table, with the query's conditions, order and page. `count` ignores order and page.
+ */
+export function targetsSql(link: LinkSpec, source: Key, query: TargetQuery, selection: Selection): SqlText {
+  const parameters: SqliteValue[] = [source]
+  let sql = `SELECT ${columnsOf(T, link.target, selection)} ${linkedTargets(link)} WHERE ${L}.${quote(link.sourceColumn)} = ?`
+  sql += conditions(T, uuidColumns(link.target), query.where, parameters)
+  if (selection === 'count') return { sql, parameters }
+  return { sql: sql + orderBy(T, query.orderBy) + page(query.limit, query.offset, parameters), parameters }
+}
+
+/**
+ * The targets of many sources in one `SELECT`, each row with its source key (as text for
+ * 64-bit keys) under {@link SOURCE_KEY}; the sources travel as one JSON parameter.
+ */
+export function prefetchSql(link: LinkSpec, sources: readonly Key[], query: TargetQuery): SqlText {
+  const one = sources.length === 1
+  const parameters: SqliteValue[] = [one ? sources[0]! : keysJson(sources, link.source.keyType)]
+  const sourceColumn = `${L}.${quote(link.sourceColumn)}`
+  let sql =
+    `SELECT ${columnsOf(T, link.target, 'rows')}, ${keyColumn(sourceColumn, link.source.keyType)} AS ${SOURCE_KEY} ${linkedTargets(link)} ` +
+    `WHERE ${one ? `${sourceColumn} = ?` : inJson(sourceColumn)}`
+  sql += conditions(T, uuidColumns(link.target), query.where, parameters)
+  return { sql: sql + orderBy(T, query.orderBy), parameters }
+}
+
+/**
+ * The rows of the link's source table selected by what they are linked to: joined (one row per
+ * matching link) or with `EXISTS` / `NOT EXISTS` (each row once), as the Knex adapter writes it.
+ */
+export function sourcesSql(link: LinkSpec, query: SourceQuery, selection: Selection): SqlText {
+  const { source, target } = link
+  const parameters: SqliteValue[] = []
+  const linked = (): string =>
+    conditions(L, linkUuidColumns(link), query.through, parameters) + conditions(T, uuidColumns(target), query.related, parameters)
+  const joinTarget = `JOIN ${quote(target.table)} AS ${T} ON ${T}.${quote(target.primaryKey)} = ${L}.${quote(link.targetColumn)}`
+  let sql = `SELECT ${columnsOf(S, source, selection)} FROM ${quote(source.table)} AS ${S}`
+  if (query.mode === 'join') {
+    sql += ` JOIN ${quote(link.table)} AS ${L} ON ${L}.${quote(link.sourceColumn)} = ${S}.${quote(source.primaryKey)} ${joinTarget} WHERE true${linked()}`
+  } else {
+    const exists = `SELECT 1 FROM ${quote(link.table)} AS ${L} ${joinTarget} WHERE ${L}.${quote(link.sourceColumn)} = ${S}.${quote(source.primaryKey)}${linked()}`
+    sql += ` WHERE ${query.mode === 'exists' ? '' : 'NOT '}EXISTS (${exists})`
+  }
+  sql += conditions(S, uuidColumns(source), query.where, parameters)
+  if (selection === 'count') return { sql, parameters }
+  return { sql: sql + orderBy(S, query.orderBy) + page(query.limit, query.offset, parameters), parameters }
+}
