@@ -239,6 +239,21 @@ export interface AdapterCapabilities {
 }
 
 /**
+ * Options of {@link RelationAdapter.transaction}. Both apply only to a transaction the adapter
+ * opens itself, never to a savepoint inside the caller's transaction.
+ */
+export interface TransactionOptions {
+  /**
+   * `'serializable'`: the transaction must behave as if it ran alone. Databases keep that
+   * promise by aborting one of two conflicting transactions (a serialization failure or a
+   * deadlock), not by making every transaction wait for the others.
+   */
+  readonly isolation?: 'serializable'
+  /** How many times to run `work` again, in a new transaction, when the database aborted it for a conflict with another. */
+  readonly retries?: number
+}
+
+/**
  * The storage contract every adapter implements. All methods are async and take one object
  * argument. See `docs/adapters.md` for the rules and `throughline/conformance` for the suite
  * that proves an adapter follows them.
@@ -259,7 +274,7 @@ export interface RelationAdapter {
    * Called on an adapter that is already inside a transaction, it opens a savepoint, so
    * that a failed call inside the caller's transaction undoes only its own writes.
    */
-  transaction<R>(work: (adapter: RelationAdapter) => Promise<R>): Promise<R>
+  transaction<R>(work: (adapter: RelationAdapter) => Promise<R>, options?: TransactionOptions): Promise<R>
 
   /** One read: which targets exist, and which are linked from `source`. */
   probeLinks(input: ProbeLinksInput): Promise<ProbeLinksResult>

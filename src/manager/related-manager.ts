@@ -15,7 +15,7 @@ import { tagRow } from '../model/model-of.js'
 import type { RelationCore } from '../relation/many-to-many.js'
 import type { OrderBy, Where } from './parse-where.js'
 import { RelatedQuery } from './related-query.js'
-import { inTransaction, storageCall } from './storage-call.js'
+import { inTransaction, READ_THEN_WRITE, storageCall } from './storage-call.js'
 
 /** The primary key column name of a model. */
 type PkOf<M extends AnyModel> = M['primaryKey'] & keyof RowOf<M>
@@ -201,7 +201,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       this.#assertInsertable(added, probe.existing, through)
       if (removed.length > 0) await this.#deleteWithEvents(tx, removed)
       if (added.length > 0) await this.#insertWithEvents(tx, added, through)
-    })
+    }, READ_THEN_WRITE)
   }
 
   /**
@@ -222,7 +222,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       this.#assertInsertable([key], probe.existing, through)
       await this.#insertWithEvents(tx, [key], through)
       return true
-    })
+    }, READ_THEN_WRITE)
   }
 
   /**
@@ -249,7 +249,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     return inTransaction(this.#context.adapter, async (tx) => {
       const found = await this.#findOne(tx, query)
       return found === undefined ? [await this.#createLinked(tx, values, through), true] : [found, false]
-    })
+    }, READ_THEN_WRITE)
   }
 
   /**
@@ -276,7 +276,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
         Object.assign(found, updates)
       }
       return [found, false]
-    })
+    }, READ_THEN_WRITE)
   }
 
   // ----------------------------------------------------------------- reads

@@ -1,4 +1,4 @@
-import type { RelationAdapter } from '../adapter/relation-adapter.js'
+import type { RelationAdapter, TransactionOptions } from '../adapter/relation-adapter.js'
 import { StorageError, ThroughlineError } from '../errors/throughline-error.js'
 
 /** Wraps an error from storage in a {@link StorageError}, leaving throughline's own errors as they are. */
@@ -17,6 +17,16 @@ export async function storageCall<R>(adapter: RelationAdapter, run: () => Promis
   }
 }
 
+/** Every write: run again (up to 9 times) when the database aborted it for a deadlock. */
+export const WRITE: TransactionOptions = { retries: 9 }
+
+/**
+ * Writes that decide from what they read (set, toggle, getOrCreate, updateOrCreate): as if
+ * each ran alone, so that concurrent toggles of a pair never lose a flip and concurrent sets
+ * never mix, and run again (up to 9 times) when the database aborted one for a conflict.
+ */
+export const READ_THEN_WRITE: TransactionOptions = { isolation: 'serializable', retries: 9 }
+
 /** Carries an error thrown by a transaction's work through the adapter, whatever it is. */
 class WorkFailed extends Error {
   override readonly name = 'WorkFailed'
@@ -27,11 +37,14 @@ class WorkFailed extends Error {
  * own error, a validation error) come out unchanged; a failure to begin or commit is
  * wrapped as a {@link StorageError}.
  */
-export async function inTransaction<R>(adapter: RelationAdapter, work: (tx: RelationAdapter) => Promise<R>): Promise<R> {
+export async function inTransaction<R>(adapter: RelationAdapter, work: (tx: RelationAdapter) => Promise<R>, options: TransactionOptions = WRITE): Promise<R> {
   let failure: { readonly error: unknown } | undefined
   let result: R
   try {
     result = await adapter.transaction(async (tx) => {
+      // An attempt that the adapter runs again starts afresh: the failure of the one before,
+      // which the database rolled back, is not this call's.
+      failure = undefined
       try {
         return await work(tx)
       } catch (error) {
@@ -41,7 +54,7 @@ export async function inTransaction<R>(adapter: RelationAdapter, work: (tx: Rela
         // helpers treat an empty rejection reason as a commit.
         throw new WorkFailed('the transaction work failed', { cause: error })
       }
-    })
+    }, options)
   } catch (error) {
     if (failure !== undefined) throw failure.error
     throw asStorageError(adapter, error)

@@ -19,6 +19,7 @@ import type {
   SelectTargetsInput,
   SelectThroughRowsInput,
   TableSpec,
+  TransactionOptions,
   UpdateTargetsInput,
 } from '../../adapter/relation-adapter.js'
 import { InvalidArgumentError, StorageError, UnknownColumnError } from '../../errors/throughline-error.js'
@@ -136,24 +137,45 @@ export class KnexAdapter implements RelationAdapter {
 
   // -------------------------------------------------------------- contract
 
-  async transaction<R>(work: (adapter: RelationAdapter) => Promise<R>): Promise<R> {
+  async transaction<R>(work: (adapter: RelationAdapter) => Promise<R>, options: TransactionOptions = {}): Promise<R> {
     const outer = this.#executor()
+    // Only a transaction of our own can be made serializable, and run again: inside the
+    // caller's transaction, this is a savepoint.
+    const own = (outer as { isTransaction?: boolean }).isTransaction !== true
+    const attempts = own ? 1 + Math.max(0, options.retries ?? 0) : 1
+    const isolation = own && options.isolation === 'serializable' && this.#shared.dialect.name !== 'sqlite' ? 'serializable' : undefined
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#transactionOnce(outer, work, isolation)
+      } catch (error) {
+        if (attempt >= attempts || !causes(error).some((cause) => this.#shared.dialect.isConflict(cause))) throw error
+        // The database rolled the whole transaction back. Wait a little (at random, longer each
+        // time), so that the transaction it conflicted with can finish first.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** attempt)))
+      }
+    }
+  }
+
+  async #transactionOnce<R>(outer: Knex, work: (adapter: RelationAdapter) => Promise<R>, isolation: 'serializable' | undefined): Promise<R> {
     let failure: { readonly error: unknown } | undefined
     try {
       // On a Knex instance this is BEGIN; on a transaction (the caller's, or one of ours when
       // calls nest) knex takes a savepoint.
-      return await outer.transaction(async (trx) => {
-        const scope: Scope = { owner: this.#shared.root, trx, open: true }
-        const adapter = new KnexAdapter(trx, {}, this.#shared, scope)
-        try {
-          return await current.run(scope, () => work(adapter))
-        } catch (error) {
-          failure = { error }
-          throw error
-        } finally {
-          scope.open = false
-        }
-      })
+      return await outer.transaction(
+        async (trx) => {
+          const scope: Scope = { owner: this.#shared.root, trx, open: true }
+          const adapter = new KnexAdapter(trx, {}, this.#shared, scope)
+          try {
+            return await current.run(scope, () => work(adapter))
+          } catch (error) {
+            failure = { error }
+            throw error
+          } finally {
+            scope.open = false
+          }
+        },
+        isolation === undefined ? undefined : { isolationLevel: isolation },
+      )
     } catch (error) {
       // The work's own errors come out as they are; BEGIN or COMMIT failing is storage's.
       if (failure !== undefined && failure.error === error) throw error
@@ -650,6 +672,17 @@ function applyCondition(builder: Knex.QueryBuilder, dialect: KnexDialect, alias:
       else builder.whereRaw(`?? ${RANGE[op]} ${dialect.valuePlaceholder(value)}`, [name, bindValue(value)])
       return
   }
+}
+
+/** An error and its causes, nearest first (a few levels: the manager's wrapper, a StorageError, the driver's). */
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = []
+  let current: unknown = error
+  for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
+    chain.push(current)
+    current = (current as { cause?: unknown }).cause
+  }
+  return chain
 }
 
 /** A fragment as `whereRaw`/`orderByRaw` arguments. */

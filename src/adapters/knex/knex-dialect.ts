@@ -63,6 +63,8 @@ export interface KnexDialect {
   readonly keyTextType: string
   /** Whether a driver error is a constraint violation (unique, not null, foreign key, check). */
   isConstraintViolation(error: unknown): boolean
+  /** Whether a driver error aborted the transaction for a conflict with another one (a deadlock, a serialization failure): running it again may succeed. */
+  isConflict(error: unknown): boolean
   /**
    * The placeholder for a non-string value compared with a column: `?`, or on PostgreSQL a
    * cast that keeps a number beyond the column's range from failing the statement.
@@ -128,6 +130,7 @@ const sqlite: KnexDialect = {
     const code = errorField(error, 'code')
     return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')
   },
+  isConflict: (error) => errorField(error, 'code') === 'SQLITE_BUSY',
 }
 
 // The built-in string types, whose values are ordered with COLLATE "C" (by byte, which for
@@ -191,6 +194,8 @@ const pg: KnexDialect = {
     const code = errorField(error, 'code')
     return typeof code === 'string' && (code.startsWith('23') || code === '22003')
   },
+  // serialization_failure, deadlock_detected.
+  isConflict: (error) => errorField(error, 'code') === '40001' || errorField(error, 'code') === '40P01',
 }
 
 // MySQL/MariaDB errors that mean a constraint refused the statement.
@@ -273,6 +278,7 @@ const mysql: KnexDialect = {
     const code = errorField(error, 'code')
     return typeof code === 'string' && MYSQL_CONSTRAINT_ERRORS.has(code)
   },
+  isConflict: (error) => errorField(error, 'code') === 'ER_LOCK_DEADLOCK',
 }
 
 const DIALECTS: Readonly<Record<string, KnexDialect>> = {

@@ -163,6 +163,8 @@ export class MemoryAdapter implements RelationAdapter {
 
   // -------------------------------------------------------------- contract
 
+  // Transactions run here one at a time: serializable already, and never in conflict, so the
+  // options (isolation, retries) have nothing to do.
   async transaction<R>(work: (adapter: RelationAdapter) => Promise<R>): Promise<R> {
     const joined = this.#activeTransaction()
     if (joined !== undefined) {
