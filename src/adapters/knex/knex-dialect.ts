@@ -77,7 +77,8 @@ function plainPlaceholder(): string {
 }
 
 function placeholders(count: number, placeholder = '?'): string {
-  return Array.from({ length: count }, () => placeholder).join(', ')
+  // repeat() rather than an array join: this runs for every chunk of up to 65 535 keys.
+  return count <= 0 ? '' : `${placeholder}${`, ${placeholder}`.repeat(count - 1)}`
 }
 
 function errorField(error: unknown, field: string): unknown {
