@@ -134,8 +134,8 @@ export interface InsertLinksInput {
   readonly link: LinkSpec
   /**
    * `[sourceKey, targetKey]` pairs, distinct, to write into `sourceColumn` and `targetColumn`,
-   * sorted by target key (then the mirror pairs of a symmetrical relation, sorted the same way).
-   * Insert them in this order.
+   * mirror pairs of a symmetrical relation included, sorted by source key then target key.
+   * Insert them in this order (it keeps concurrent inserts from deadlocking).
    */
   readonly pairs: readonly (readonly [Key, Key])[]
   /** Extra column values shared by every inserted row (through defaults, resolved). */

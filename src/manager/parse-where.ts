@@ -191,6 +191,22 @@ export function parseConditions(scope: ColumnScope, where: unknown, context: str
   return conditions
 }
 
+/**
+ * Whether `conditions` can match no row: an `in` lookup with an empty list. Reads answer
+ * those without a statement rather than send `IN ()`.
+ */
+export function matchesNothing(conditions: readonly Condition[]): boolean {
+  return conditions.some((condition) => condition.op === 'in' && (condition.value as unknown[]).length === 0)
+}
+
+/** Checks a `limit()` or `offset()` argument: a whole number of rows, 0 or more. */
+export function parseCount(count: number, what: string): number {
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new InvalidArgumentError(`${what}() takes a whole number of rows, 0 or more; got ${formatValue(count)}.`)
+  }
+  return count
+}
+
 /** The most values the conditions of one read may hold, on every adapter. */
 export const MAX_LOOKUP_VALUES = 10_000
 

@@ -501,15 +501,15 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     const { link, sourceKey, core } = this.#context
     await this.#emit(tx, 'pre_add', keys)
     if (keys.length > 0) {
-      // Sorted by key: every adapter inserts (and numbers generated ids) in the same order, and
-      // two calls adding overlapping keys lock the same rows in the same order, which keeps a
-      // database from deadlocking them against each other.
-      const sorted = [...keys].sort(compareKeys)
-      const pairs: (readonly [Key, Key])[] = sorted.map((key) => [sourceKey, key] as const)
+      const pairs: (readonly [Key, Key])[] = keys.map((key) => [sourceKey, key] as const)
       if (core.symmetrical) {
         // The mirror rows; a self link (a, a) is one row, not two.
-        for (const key of sorted) if (key !== sourceKey) pairs.push([key, sourceKey])
+        for (const key of keys) if (key !== sourceKey) pairs.push([key, sourceKey])
       }
+      // Sorted by (source, target): every adapter inserts (and numbers generated ids) in the
+      // same order, and two calls adding overlapping pairs lock the same index entries in the
+      // same order, which keeps a database from deadlocking them against each other.
+      pairs.sort(([s1, t1], [s2, t2]) => compareKeys(s1, s2) || compareKeys(t1, t2))
       await storageCall(tx, () => tx.insertLinks({ link, pairs, values: through.values }))
     }
     await this.#emit(tx, 'post_add', keys)

@@ -3,7 +3,7 @@ import { InvalidArgumentError, LookupError } from '../errors/throughline-error.j
 import { coerceKey, resolveTargetKey } from '../model/coerce-key.js'
 import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
 import { tagRow } from '../model/model-of.js'
-import { assertBindable, parseOrderBy, parseWhere, withKeyOrder, type OrderBy, type Where } from './parse-where.js'
+import { assertBindable, matchesNothing, parseCount, parseOrderBy, parseWhere, withKeyOrder, type OrderBy, type Where } from './parse-where.js'
 import { storageCall } from './storage-call.js'
 
 /** What a query needs to read. Internal. */
@@ -55,12 +55,12 @@ export class RelatedQuery<T extends AnyModel> {
 
   /** Returns at most `count` rows. */
   limit(count: number): RelatedQuery<T> {
-    return new RelatedQuery<T>(this.#source, { ...this.#state, limit: checkCount(count, 'limit') })
+    return new RelatedQuery<T>(this.#source, { ...this.#state, limit: parseCount(count, 'limit') })
   }
 
   /** Skips the first `count` rows. */
   offset(count: number): RelatedQuery<T> {
-    return new RelatedQuery<T>(this.#source, { ...this.#state, offset: checkCount(count, 'offset') })
+    return new RelatedQuery<T>(this.#source, { ...this.#state, offset: parseCount(count, 'offset') })
   }
 
   /**
@@ -170,7 +170,7 @@ export class RelatedQuery<T extends AnyModel> {
 
   // `in: []` can match nothing: answer without a statement rather than send `IN ()`.
   #matchesNothing(): boolean {
-    return this.#state.limit === 0 || this.#state.where.some((condition) => condition.op === 'in' && (condition.value as unknown[]).length === 0)
+    return this.#state.limit === 0 || matchesNothing(this.#state.where)
   }
 
   #query(): { where: readonly Condition[]; orderBy: OrderTerm[]; limit: number | undefined; offset: number | undefined } {
@@ -185,9 +185,3 @@ export class RelatedQuery<T extends AnyModel> {
   }
 }
 
-function checkCount(count: number, what: string): number {
-  if (!Number.isSafeInteger(count) || count < 0) {
-    throw new InvalidArgumentError(`${what}() takes a whole number of rows, 0 or more; got ${formatValue(count)}.`)
-  }
-  return count
-}

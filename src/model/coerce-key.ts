@@ -1,4 +1,4 @@
-import type { Key, KeyType } from '../adapter/relation-adapter.js'
+import type { Key, KeyType, TableSpec } from '../adapter/relation-adapter.js'
 import { InvalidKeyError, UnsavedInstanceError, WrongModelError } from '../errors/throughline-error.js'
 import { formatValue, type AnyModel } from './define-model.js'
 import { modelOf } from './model-of.js'
@@ -55,11 +55,27 @@ const EXPECTED: Record<KeyType, string> = {
 
 /** Coerces a raw key for `model`, or throws {@link InvalidKeyError}. */
 export function coerceKey(value: unknown, model: AnyModel): Key {
-  const key = tryCoerceKey(value, model.keyType)
+  return coerceNamedKey(value, model.name, model.primaryKey, model.keyType)
+}
+
+/** {@link coerceKey} for a table as adapters see it: a key given to `insertTarget`. */
+export function coerceSpecKey(value: unknown, spec: TableSpec): Key {
+  return coerceNamedKey(value, spec.model, spec.primaryKey, spec.keyType)
+}
+
+/**
+ * A key as a driver returned it, in the key type (PostgreSQL returns bigint columns as
+ * strings); a value that is no such key is passed through as it is.
+ */
+export function readStoredKey(value: unknown, keyType: KeyType): Key {
+  return tryCoerceKey(value, keyType) ?? (value as Key)
+}
+
+function coerceNamedKey(value: unknown, name: string, primaryKey: string, keyType: KeyType): Key {
+  const key = tryCoerceKey(value, keyType)
   if (key === undefined) {
     throw new InvalidKeyError(
-      `${model.name} key "${model.primaryKey}" expected ${EXPECTED[model.keyType]} but got ${formatValue(value)}. ` +
-        `Pass a saved ${model.name} or its primary key.`,
+      `${name} key "${primaryKey}" expected ${EXPECTED[keyType]} but got ${formatValue(value)}. ` + `Pass a saved ${name} or its primary key.`,
     )
   }
   return key

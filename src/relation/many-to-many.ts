@@ -1,7 +1,7 @@
 import type { Key, LinkSpec, RelationAdapter, SourceQuery } from '../adapter/relation-adapter.js'
 import { DefinitionError, InvalidArgumentError } from '../errors/throughline-error.js'
 import { RelationEvents, type M2MEventFor, type M2MEventName, type M2MListener } from '../events/relation-events.js'
-import { assertBindable, modelScope, parseConditions, parseOrderBy, withKeyOrder, type ColumnScope, type OrderBy, type ThroughWhere, type Where } from '../manager/parse-where.js'
+import { assertBindable, matchesNothing, modelScope, parseConditions, parseOrderBy, withKeyOrder, type ColumnScope, type OrderBy, type ThroughWhere, type Where } from '../manager/parse-where.js'
 import { RelatedManager } from '../manager/related-manager.js'
 import { storageCall } from '../manager/storage-call.js'
 import { resolveSourceKey } from '../model/coerce-key.js'
@@ -240,7 +240,7 @@ export class Relation<S extends AnyModel, T extends AnyModel, TThrough extends o
     const where = options.where === undefined ? [] : parseConditions(modelScope(target), options.where, 'prefetch()')
     const orderBy = withKeyOrder(target, options.orderBy === undefined ? target.ordering : parseOrderBy(target, options.orderBy))
     const grouped = new Map<Key, RowOf<T>[]>(keys.map((key) => [key, []]))
-    if (keys.length > 0 && !where.some((condition) => condition.op === 'in' && (condition.value as unknown[]).length === 0)) {
+    if (keys.length > 0 && !matchesNothing(where)) {
       const adapter = this.#requireAdapter()
       assertBindable(where, adapter.capabilities.maxBindParameters, adapter.name)
       const rows = await storageCall(adapter, () =>

@@ -1,9 +1,8 @@
-import type { Condition, Key, LinkSpec, OrderTerm, RelationAdapter, Row, SourceQuery } from '../adapter/relation-adapter.js'
-import { InvalidArgumentError } from '../errors/throughline-error.js'
+import type { Key, LinkSpec, OrderTerm, RelationAdapter, Row, SourceQuery } from '../adapter/relation-adapter.js'
 import { coerceKey } from '../model/coerce-key.js'
-import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
+import type { AnyModel, KeyOf, RowOf } from '../model/define-model.js'
 import { tagRow } from '../model/model-of.js'
-import { assertBindable, parseOrderBy, parseWhere, withKeyOrder, type OrderBy, type Where } from '../manager/parse-where.js'
+import { assertBindable, matchesNothing, parseCount, parseOrderBy, parseWhere, withKeyOrder, type OrderBy, type Where } from '../manager/parse-where.js'
 import { storageCall } from '../manager/storage-call.js'
 
 /** What a relation query reads from. Internal. */
@@ -61,12 +60,12 @@ export class RelationQuery<M extends AnyModel> {
 
   /** Returns at most `count` rows. */
   limit(count: number): RelationQuery<M> {
-    return this.#with({ limit: checkCount(count, 'limit') })
+    return this.#with({ limit: parseCount(count, 'limit') })
   }
 
   /** Skips the first `count` rows. */
   offset(count: number): RelationQuery<M> {
-    return this.#with({ offset: checkCount(count, 'offset') })
+    return this.#with({ offset: parseCount(count, 'offset') })
   }
 
   /** The matching rows, tagged with their model. */
@@ -122,21 +121,13 @@ export class RelationQuery<M extends AnyModel> {
   #query(): SourceQuery | undefined {
     const { model, link } = this.#source
     const state = this.#state
-    const empty = (conditions: readonly Condition[]): boolean =>
-      conditions.some((condition) => condition.op === 'in' && (condition.value as unknown[]).length === 0)
-    if (state.limit === 0 || empty(state.where)) return undefined
+    if (state.limit === 0 || matchesNothing(state.where)) return undefined
     const { adapter } = this.#source
     assertBindable([...state.where, ...state.related, ...state.through], adapter.capabilities.maxBindParameters, adapter.name)
     const query: SourceQuery = { ...state, orderBy: withKeyOrder(model, state.orderBy ?? model.ordering) }
-    if (!empty(state.related) && !empty(state.through)) return query
+    if (!matchesNothing(state.related) && !matchesNothing(state.through)) return query
     if (state.mode !== 'not-exists') return undefined
     return { ...query, related: [], through: [{ column: link.sourceColumn, op: 'isnull', value: true }] }
   }
 }
 
-function checkCount(count: number, what: string): number {
-  if (!Number.isSafeInteger(count) || count < 0) {
-    throw new InvalidArgumentError(`${what}() takes a whole number of rows, 0 or more; got ${formatValue(count)}.`)
-  }
-  return count
-}

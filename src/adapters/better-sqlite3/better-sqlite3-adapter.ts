@@ -20,8 +20,8 @@ import type {
   UpdateTargetsInput,
 } from '../../adapter/relation-adapter.js'
 import { InvalidArgumentError, StorageError, ThroughlineError, UnknownColumnError } from '../../errors/throughline-error.js'
-import { coerceKey, tryCoerceKey } from '../../model/coerce-key.js'
-import { formatValue, type AnyModel } from '../../model/define-model.js'
+import { coerceSpecKey, readStoredKey } from '../../model/coerce-key.js'
+import { formatValue } from '../../model/define-model.js'
 import { isIdentifier } from '../../model/identifier.js'
 import { connectionState, type ConnectionState, type RowMode } from './connection-state.js'
 import type { SqliteDatabase, SqliteStatement, SqliteValue } from './sqlite-database.js'
@@ -252,14 +252,14 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       if (one) {
         // The common case (toggle, add of one): no sets.
         const key = targets[0]!
-        const found = rows.some((row) => readKey(row[0], keyType) === key)
+        const found = rows.some((row) => readStoredKey(row[0], keyType) === key)
         const linked = found && rows.some((row) => row[1] !== null)
         return { existing: found ? [key] : [], linked: linked ? [key] : [] }
       }
       const existing = new Set<Key>()
       const linked = new Set<Key>()
       for (const row of rows) {
-        const key = readKey(row[0], keyType)
+        const key = readStoredKey(row[0], keyType)
         existing.add(key)
         if (row[1] !== null) linked.add(key)
       }
@@ -272,7 +272,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     const existing = new Set<Key>()
     const linked = new Set<Key>()
     for (const row of rows) {
-      const key = readKey(row[1], keyType)
+      const key = readStoredKey(row[1], keyType)
       if (row[0] === 1) linked.add(key)
       else existing.add(key)
     }
@@ -371,10 +371,10 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     if (link.primaryKey !== undefined) sql += ` ORDER BY ${quote(link.primaryKey)}`
     const rows = this.#all(sql, 'objects', parameters) as Row[]
     for (const row of rows) {
-      row[link.sourceColumn] = readKey(row[link.sourceColumn], link.source.keyType)
-      row[link.targetColumn] = readKey(row[link.targetColumn], link.target.keyType)
+      row[link.sourceColumn] = readStoredKey(row[link.sourceColumn], link.source.keyType)
+      row[link.targetColumn] = readStoredKey(row[link.targetColumn], link.target.keyType)
       for (const [column, keyType, alias] of exact) {
-        row[column] = readKey(row[alias], keyType)
+        row[column] = readStoredKey(row[alias], keyType)
         Reflect.deleteProperty(row, alias)
       }
     }
@@ -389,7 +389,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     const rows = this.#readRows(prefetchSql(link, sources, query), link.target)
     const keyType = link.source.keyType
     return rows.map((row) => {
-      const source = readKey(row[SOURCE_KEY], keyType)
+      const source = readStoredKey(row[SOURCE_KEY], keyType)
       Reflect.deleteProperty(row, SOURCE_KEY)
       return { source, row }
     })
@@ -417,7 +417,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       }
       if (value === undefined) continue
       if (column === target.primaryKey && value !== null) {
-        given = coerceKey(value, modelLike(target))
+        given = coerceSpecKey(value, target)
         parameters.push(given)
       } else {
         parameters.push(bindValue(value))
@@ -440,7 +440,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     const [stored] = this.#all(sql, 'objects', parameters) as Row[]
     if (stored === undefined) throw new StorageError(this.name, `the new ${target.model} row could not be read back from "${target.table}".`)
     // A given key is returned as given; a generated one as read back (exactly, for 64-bit keys).
-    stored[target.primaryKey] = given ?? readKey(exact === '' ? stored[target.primaryKey] : stored[KEY_TEXT], target.keyType)
+    stored[target.primaryKey] = given ?? readStoredKey(exact === '' ? stored[target.primaryKey] : stored[KEY_TEXT], target.keyType)
     if (exact !== '') Reflect.deleteProperty(stored, KEY_TEXT)
     return stored
   }
@@ -552,7 +552,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     const rows = this.#all(sql, 'objects', parameters) as Row[]
     if (keyType === 'bigint') {
       for (const row of rows) {
-        row[primaryKey] = readKey(row[KEY_TEXT], keyType)
+        row[primaryKey] = readStoredKey(row[KEY_TEXT], keyType)
         Reflect.deleteProperty(row, KEY_TEXT)
       }
     } else {
@@ -560,14 +560,14 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       // as a number, a uuid in capitals is lower-cased. An integer read as one is already right.
       for (const row of rows) {
         const key = row[primaryKey]
-        if (typeof key !== 'number' || keyType !== 'integer') row[primaryKey] = readKey(key, keyType)
+        if (typeof key !== 'number' || keyType !== 'integer') row[primaryKey] = readStoredKey(key, keyType)
       }
     }
     return rows
   }
 
   #readKeys({ sql, parameters }: SqlText, keyType: KeyType): Key[] {
-    return this.#all(sql, 'pluck', parameters).map((value) => readKey(value, keyType))
+    return this.#all(sql, 'pluck', parameters).map((value) => readStoredKey(value, keyType))
   }
 
   #readCount({ sql, parameters }: SqlText): number {
@@ -585,14 +585,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
   }
 }
 
-/** A key read from the database, in the model's key type. */
-function readKey(value: unknown, keyType: KeyType): Key {
-  return tryCoerceKey(value, keyType) ?? (value as Key)
-}
 
-function modelLike(spec: TableSpec): AnyModel {
-  return { name: spec.model, primaryKey: spec.primaryKey, keyType: spec.keyType } as AnyModel
-}
 
 function field(error: unknown, name: string): unknown {
   return typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[name] : undefined

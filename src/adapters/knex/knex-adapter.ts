@@ -23,8 +23,8 @@ import type {
   UpdateTargetsInput,
 } from '../../adapter/relation-adapter.js'
 import { InvalidArgumentError, StorageError, UnknownColumnError } from '../../errors/throughline-error.js'
-import { coerceKey, tryCoerceKey } from '../../model/coerce-key.js'
-import { formatValue, type AnyModel } from '../../model/define-model.js'
+import { coerceSpecKey, readStoredKey } from '../../model/coerce-key.js'
+import { formatValue } from '../../model/define-model.js'
 import { isIdentifier } from '../../model/identifier.js'
 import { chunks, inlinedBytes, largestInlined } from './chunks.js'
 import { knexDialect, type KnexDialect, type SqlFragment, type StringComparison } from './knex-dialect.js'
@@ -204,7 +204,7 @@ export class KnexAdapter implements RelationAdapter {
             .whereRaw(...raw(dialect.keysIn(`${T}.${target.primaryKey}`, chunk.map(bindKey), target.keyType))),
         )
         for (const row of rows) {
-          const key = readKey(row.k, target.keyType)
+          const key = readStoredKey(row.k, target.keyType)
           existing.add(key)
           if (row.linked !== null && row.linked !== undefined) linked.add(key)
         }
@@ -239,7 +239,7 @@ export class KnexAdapter implements RelationAdapter {
         })
       })
       for (const row of rows) {
-        const key = readKey(row.k, target.keyType)
+        const key = readStoredKey(row.k, target.keyType)
         if (Number(row.linked) === 1) order.push({ key, ord: row.ord })
         else existing.add(key)
       }
@@ -255,10 +255,9 @@ export class KnexAdapter implements RelationAdapter {
     const { dialect } = this.#shared
     const extra: Row = {}
     for (const [column, value] of Object.entries(values)) if (value !== undefined) extra[column] = value
-    // In one canonical order: concurrent adds of overlapping keys then take their index locks
-    // in the same order and wait for each other, where given orders could deadlock.
-    const sorted = [...pairs].sort(([s1, t1], [s2, t2]) => compareKeys(s1, s2) || compareKeys(t1, t2))
-    const rows = sorted.map(([source, target]) => ({ ...extra, [link.sourceColumn]: source, [link.targetColumn]: target }))
+    // Pairs come sorted by (source, target): concurrent adds of overlapping keys take their
+    // index locks in one order and wait for each other, where differing orders could deadlock.
+    const rows = pairs.map(([source, target]) => ({ ...extra, [link.sourceColumn]: source, [link.targetColumn]: target }))
     const columns = Object.keys(extra).length + 2
     let size = Math.min(dialect.maxInsertRows, Math.floor(this.#shared.maxBindParameters / columns))
     if (Number.isFinite(dialect.maxStatementBytes)) {
@@ -311,7 +310,7 @@ export class KnexAdapter implements RelationAdapter {
     const db = this.#executor()
     const { primaryKey, keyType } = input.link.target
     const rows = await this.#statement<Row[]>(() => this.#targetsQuery(db, input, true).select(this.#keyColumn(db, `${T}.${primaryKey}`, keyType, 'k')))
-    return rows.map((row) => readKey(row.k, keyType))
+    return rows.map((row) => readStoredKey(row.k, keyType))
   }
 
   async countTargets(input: SelectTargetsInput): Promise<number> {
@@ -349,10 +348,10 @@ export class KnexAdapter implements RelationAdapter {
       rows.sort((a, b) => compareOrd(a[primaryKey], b[primaryKey]))
     }
     for (const row of rows) {
-      row[link.sourceColumn] = readKey(row[link.sourceColumn], link.source.keyType)
-      row[link.targetColumn] = readKey(row[link.targetColumn], link.target.keyType)
+      row[link.sourceColumn] = readStoredKey(row[link.sourceColumn], link.source.keyType)
+      row[link.targetColumn] = readStoredKey(row[link.targetColumn], link.target.keyType)
       for (const [column, spec, alias] of exactColumns) {
-        row[column] = readKey(row[alias], spec.keyType)
+        row[column] = readStoredKey(row[alias], spec.keyType)
         Reflect.deleteProperty(row, alias)
       }
     }
@@ -371,7 +370,7 @@ export class KnexAdapter implements RelationAdapter {
       )
       for (const { column, direction } of query.orderBy) builder.orderByRaw(...raw(dialect.orderTerm(`${T}.${column}`, direction)))
       for (const row of await this.#selectRows(db, builder, T, link.target)) {
-        const source = readKey(row[SOURCE_KEY], link.source.keyType)
+        const source = readStoredKey(row[SOURCE_KEY], link.source.keyType)
         Reflect.deleteProperty(row, SOURCE_KEY)
         found.push({ source, row })
       }
@@ -388,7 +387,7 @@ export class KnexAdapter implements RelationAdapter {
     const db = this.#executor()
     const { primaryKey, keyType } = input.link.source
     const rows = await this.#statement<Row[]>(() => this.#sourcesQuery(db, input, true).select(this.#keyColumn(db, `${S}.${primaryKey}`, keyType, 'k')))
-    return rows.map((row) => readKey(row.k, keyType))
+    return rows.map((row) => readStoredKey(row.k, keyType))
   }
 
   async countSources(input: SelectSourcesInput): Promise<number> {
@@ -414,7 +413,7 @@ export class KnexAdapter implements RelationAdapter {
         throw new InvalidArgumentError(`${target.model} rows need a "${target.primaryKey}" value: only integer keys are generated.`)
       }
     } else {
-      row[target.primaryKey] = bindKey(coerceKey(given, modelLike(target)))
+      row[target.primaryKey] = bindKey(coerceSpecKey(given, target))
     }
     let stored: Row | undefined
     if (this.#shared.dialect.returning) {
@@ -439,7 +438,7 @@ export class KnexAdapter implements RelationAdapter {
     // A given key is stored as given (and a 64-bit one could come back rounded); a generated
     // one is read back.
     const key = row[target.primaryKey]
-    stored[target.primaryKey] = key === undefined ? readKey(stored[target.primaryKey], target.keyType) : key
+    stored[target.primaryKey] = key === undefined ? readStoredKey(stored[target.primaryKey], target.keyType) : key
     return stored
   }
 
@@ -509,7 +508,7 @@ export class KnexAdapter implements RelationAdapter {
     if (exact) builder.select(this.#keyColumn(db, `${alias}.${primaryKey}`, keyType, KEY_TEXT))
     const rows = await this.#statement<Row[]>(() => builder)
     for (const row of rows) {
-      row[primaryKey] = readKey(exact ? row[KEY_TEXT] : row[primaryKey], keyType)
+      row[primaryKey] = readStoredKey(exact ? row[KEY_TEXT] : row[primaryKey], keyType)
       if (exact) Reflect.deleteProperty(row, KEY_TEXT)
     }
     return rows
@@ -707,20 +706,7 @@ function bindValue(value: unknown): Knex.Value {
   return value as Knex.Value
 }
 
-/** A key read from the database, in the model's key type (pg returns bigint columns as strings). */
-function readKey(value: unknown, keyType: KeyType): Key {
-  return tryCoerceKey(value, keyType) ?? (value as Key)
-}
 
-/** A total order of keys of one type: numbers and bigints by value, strings by code unit. */
-function compareKeys(a: Key, b: Key): number {
-  if (typeof a === 'string' || typeof b === 'string') {
-    const x = String(a)
-    const y = String(b)
-    return x < y ? -1 : x > y ? 1 : 0
-  }
-  return a < b ? -1 : a > b ? 1 : 0
-}
 
 /**
  * Orders link primary keys: numbers, or integers as strings (pg's bigint) compared as
@@ -741,6 +727,3 @@ function ordValue(value: unknown): bigint | string | undefined {
   return undefined
 }
 
-function modelLike(spec: TableSpec): AnyModel {
-  return { name: spec.model, primaryKey: spec.primaryKey, keyType: spec.keyType } as AnyModel
-}

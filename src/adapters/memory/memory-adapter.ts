@@ -21,7 +21,7 @@ import type {
   UpdateTargetsInput,
 } from '../../adapter/relation-adapter.js'
 import { InvalidArgumentError, StorageError, UnknownColumnError } from '../../errors/throughline-error.js'
-import { coerceKey } from '../../model/coerce-key.js'
+import { coerceKey, coerceSpecKey } from '../../model/coerce-key.js'
 import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../../model/define-model.js'
 import { isIdentifier } from '../../model/identifier.js'
 import { tagRow } from '../../model/model-of.js'
@@ -394,7 +394,7 @@ export class MemoryAdapter implements RelationAdapter {
       const next = table.takeKey()
       key = target.keyType === 'bigint' ? BigInt(next) : next
     } else {
-      key = coerceKey(key, modelLike(target))
+      key = coerceSpecKey(key, target)
     }
     row[target.primaryKey] = key
     if (table.hasKey(key)) {
@@ -464,9 +464,6 @@ function byNumber(a: number, b: number): number {
   return a - b
 }
 
-function modelLike(spec: TableSpec): AnyModel {
-  return { name: spec.model, primaryKey: spec.primaryKey, keyType: spec.keyType } as AnyModel
-}
 
 /** Orders values as the SQL adapters do: nulls first, numbers numerically, strings by code unit. */
 export function compareValues(a: unknown, b: unknown): number {
