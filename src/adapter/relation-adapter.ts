@@ -280,7 +280,11 @@ export interface RelationAdapter {
   probeLinks(input: ProbeLinksInput): Promise<ProbeLinksResult>
   /** Inserts link rows. With `link.unique`, rows that already exist are skipped, never an error. */
   insertLinks(input: InsertLinksInput): Promise<void>
-  /** Deletes link rows and resolves to how many rows were deleted. */
+  /**
+   * Deletes link rows and resolves to how many rows were deleted. Atomic on its own: the
+   * manager calls it outside a transaction (`remove()` and `clear()` with no listener), where
+   * an adapter that splits it into several statements must run them in one transaction.
+   */
   deleteLinks(input: DeleteLinksInput): Promise<number>
 
   /** The target rows linked from `source`, in `query.orderBy` order, one per link row. */

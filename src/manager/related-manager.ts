@@ -4,6 +4,7 @@ import {
   LookupError,
   MissingThroughValueError,
   TargetNotFoundError,
+  ThroughlineError,
   UnknownColumnError,
 } from '../errors/throughline-error.js'
 import type { M2MAction, M2MChangedEvent } from '../events/relation-events.js'
@@ -154,13 +155,13 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     this.#prefetched = undefined
     const keys = this.#resolveTargets(targets, 'remove')
     if (keys.length === 0) return
-    await inTransaction(this.#context.adapter, (tx) => this.#deleteWithEvents(tx, keys))
+    await this.#deleteLinks(keys)
   }
 
   /** Unlinks every target. Always emits `pre_clear`/`post_clear` (with `pkSet` null), even when nothing was linked. */
   async clear(): Promise<void> {
     this.#prefetched = undefined
-    await inTransaction(this.#context.adapter, (tx) => this.#clear(tx))
+    await this.#deleteLinks(undefined)
   }
 
   /**
@@ -207,22 +208,48 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
   /**
    * Links the target if it is not linked, unlinks it if it is, in one transaction, and
    * resolves to the new state: `true` when it is now linked. The seeds' favourite button.
+   * Without a listener it reads nothing: one `DELETE` when the pair was linked, a `DELETE` and
+   * an `INSERT` when it was not.
    */
   async toggle(target: TargetInput<T>, options: ThroughOptions<TThrough> = {}): Promise<boolean> {
     this.#prefetched = undefined
     const key = resolveTargetKey(target, this.#context.targetModel, 'toggle')
     const through = this.#resolveThroughValues(options)
-    const { adapter, link, sourceKey } = this.#context
-    return inTransaction(adapter, async (tx) => {
-      const probe = await storageCall(tx, () => tx.probeLinks({ link, source: sourceKey, targets: [key], scope: 'targets' }))
-      if (probe.linked.length > 0) {
-        await this.#deleteWithEvents(tx, [key])
-        return false
+    const { adapter, link, sourceKey, core } = this.#context
+    // Listeners hear which way the toggle goes before the write: that needs the read.
+    if (core.events.active) {
+      return inTransaction(adapter, async (tx) => {
+        const probe = await storageCall(tx, () => tx.probeLinks({ link, source: sourceKey, targets: [key], scope: 'targets' }))
+        if (probe.linked.length > 0) {
+          await this.#deleteWithEvents(tx, [key])
+          return false
+        }
+        this.#assertInsertable([key], probe.existing, through)
+        await this.#insertWithEvents(tx, [key], through)
+        return true
+      }, READ_THEN_WRITE)
+    }
+    try {
+      // The DELETE's count says which way it goes. SERIALIZABLE keeps two concurrent toggles
+      // of an unlinked pair from both answering true: the second one's INSERT conflicts with
+      // the first one's, the database aborts it, and its retry then deletes the pair.
+      return await inTransaction(adapter, async (tx) => {
+        const deleted = await storageCall(tx, () => tx.deleteLinks({ link, source: sourceKey, targets: [key], mirror: core.symmetrical }))
+        if (deleted > 0) return false
+        this.#assertRequired(through)
+        await this.#insertWithEvents(tx, [key], through)
+        return true
+      }, READ_THEN_WRITE)
+    } catch (error) {
+      // With no read first, a target with no row reaches the INSERT, which the foreign key (or
+      // the column's type, for a key no row could have) refuses: report it as the read would
+      // have, M2M_TARGET_NOT_FOUND. Only this failure path reads.
+      if (error instanceof ThroughlineError && (error.code === 'M2M_CONSTRAINT_VIOLATION' || error.code === 'M2M_STORAGE')) {
+        const probe = await storageCall(adapter, () => adapter.probeLinks({ link, source: sourceKey, targets: [key], scope: 'targets' })).catch(() => undefined)
+        if (probe !== undefined) this.#assertExisting([key], probe.existing)
       }
-      this.#assertInsertable([key], probe.existing, through)
-      await this.#insertWithEvents(tx, [key], through)
-      return true
-    }, READ_THEN_WRITE)
+      throw error
+    }
   }
 
   /**
@@ -513,6 +540,20 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       await storageCall(tx, () => tx.insertLinks({ link, pairs, values: through.values }))
     }
     await this.#emit(tx, 'post_add', keys)
+  }
+
+  /**
+   * remove() (`keys`) and clear() (`undefined`). With no listener they are one deleteLinks(),
+   * atomic by the adapter contract, so no transaction is opened around it: BEGIN and COMMIT
+   * cost a round trip each, as much as the DELETE itself for a few keys.
+   */
+  async #deleteLinks(keys: readonly Key[] | undefined): Promise<void> {
+    const { adapter, link, sourceKey, core } = this.#context
+    if (!core.events.active) {
+      await storageCall(adapter, () => adapter.deleteLinks({ link, source: sourceKey, targets: keys, mirror: core.symmetrical }))
+      return
+    }
+    await inTransaction(adapter, (tx) => (keys === undefined ? this.#clear(tx) : this.#deleteWithEvents(tx, keys)))
   }
 
   async #deleteWithEvents(tx: RelationAdapter, keys: readonly Key[]): Promise<void> {

@@ -46,6 +46,13 @@ const Code = defineModel<CodeRow, 'code'>('KxCode', { table: 'kx_code', primaryK
 const postTags = manyToMany(Post, Tag, { name: 'tags' })
 const postBigs = manyToMany(Post, Big, { name: 'bigs' })
 const postCodes = manyToMany(Post, Code, { name: 'codes' })
+interface LabelRow {
+  name: string
+}
+
+// String keys on both sides: insertLinks looks both up, on MySQL in one UNION ALL.
+const Label = defineModel<LabelRow, 'name'>('KxLabel', { table: 'kx_label', primaryKey: 'name', columns: ['name'], keyType: 'string' })
+const codeLabels = manyToMany(Code, Label, { name: 'labels' })
 
 const audit: TableSchema = {
   table: 'kx_audit',
@@ -93,9 +100,11 @@ const schema: readonly TableSchema[] = [
   modelTable(Post, { title: 'string' }),
   modelTable(Big, { label: 'string' }),
   modelTable(Code, {}),
+  modelTable(Label, {}),
   describeJoinTable(postTags),
   describeJoinTable(postBigs),
   describeJoinTable(postCodes),
+  describeJoinTable(codeLabels),
   audit,
   longNames,
   allKinds,
@@ -282,6 +291,70 @@ for (const target of knexTargets) {
         // The driver's words, not knex's copy of the statement with every value in it.
         expect(storage.message).not.toMatch(/insert into/i)
         expect(await linkRows()).toBe(0)
+      })
+
+      it('refuses string keys that match a row only by case or trailing spaces, on either side, writing nothing (F14)', async () => {
+        // MySQL's collations would let the foreign key take 'ABC' or 'abc ' for 'abc'; the
+        // adapter looks the keys up exactly first. Elsewhere the foreign key refuses them.
+        const post = (await adapter.insertTarget({ target: Post.spec, values: { title: 'Codes' } })) as unknown as PostRow
+        await seedRows(db, undefined, 'kx_code', [{ code: 'abc' }, { code: 'def' }])
+        const links = async (): Promise<number> => (await db('kx_post_codes').select('*')).length
+        const mysql = knexDialect(db).name === 'mysql'
+        for (const [label, insert] of [
+          ['target', () => adapter.insertLinks({ link: postCodes.link, pairs: [[post.id, 'ABC'], [post.id, 'abc'], [post.id, 'def ']], values: {} })],
+          ['source', () => adapter.insertLinks({ link: postCodes.reverse.link, pairs: [['Abc', post.id]], values: {} })],
+        ] as const) {
+          const before = adapter.statementCount
+          const error: unknown = await insert().catch((caught: unknown) => caught)
+          expect(isThroughlineError(error, 'M2M_CONSTRAINT_VIOLATION'), `${label}: ${String(error)}`).toBe(true)
+          // MySQL: the exact lookup, which refuses before the INSERT. Elsewhere: the INSERT.
+          expect(adapter.statementCount - before, label).toBe(1)
+          if (mysql) {
+            expect((error as StorageError).message).toContain('"kx_code" has no KxCode row whose "code" is exactly')
+            expect((error as StorageError).message).toContain(label === 'target' ? '"ABC", "def "' : '"Abc"')
+            expect((error as StorageError).message).not.toContain('"abc"')
+          }
+        }
+        expect(await links()).toBe(0)
+        // The exact spelling links, after one lookup on MySQL.
+        const before = adapter.statementCount
+        await adapter.insertLinks({ link: postCodes.link, pairs: [[post.id, 'abc'], [post.id, 'def']], values: {} })
+        expect(adapter.statementCount - before).toBe(mysql ? 2 : 1)
+        expect(await links()).toBe(2)
+      })
+
+      it('looks up the string keys of both sides in chunks under the bind limit, naming at most five missing ones (F14)', async () => {
+        // 8 string keys per statement (two bindings each on MySQL), sources and targets together.
+        const small = new KnexAdapter(db, { maxBindParameters: 16 })
+        const codes = Array.from({ length: 10 }, (_, index) => `c${String(index).padStart(2, '0')}`)
+        const labels = Array.from({ length: 20 }, (_, index) => `l${String(index).padStart(2, '0')}`)
+        await seedRows(db, undefined, 'kx_code', codes.map((code) => ({ code })))
+        await seedRows(db, undefined, 'kx_label', labels.map((name) => ({ name })))
+        const pairs = (sources: readonly string[], targets: readonly string[]): (readonly [string, string])[] =>
+          targets.map((target, index) => [sources[Math.floor(index / 2)]!, target] as const)
+        const mysql = knexDialect(db).name === 'mysql'
+        const links = async (): Promise<number> => (await db('kx_code_labels').select('*')).length
+        const upper = labels.map((name, index) => (index < 7 ? name.toUpperCase() : name))
+        for (const [sources, targets, table, named] of [
+          [codes, upper, 'kx_label', '"L00", "L01", "L02", "L03", "L04" and 2 more'],
+          [['C00', ...codes.slice(1)], labels, 'kx_code', 'exactly "C00". '],
+        ] as const) {
+          const before = small.statementCount
+          const error: unknown = await small.insertLinks({ link: codeLabels.link, pairs: pairs(sources, targets), values: {} }).catch((caught: unknown) => caught)
+          expect(isThroughlineError(error, 'M2M_CONSTRAINT_VIOLATION'), String(error)).toBe(true)
+          if (mysql) {
+            expect((error as StorageError).message).toContain(`"${table}" has no`)
+            expect((error as StorageError).message).toContain(named)
+            // 30 keys, 8 a statement: four lookups, and no INSERT.
+            expect(small.statementCount - before).toBe(4)
+          }
+        }
+        expect(await links()).toBe(0)
+        const before = small.statementCount
+        await small.insertLinks({ link: codeLabels.link, pairs: pairs(codes, labels), values: {} })
+        // 20 rows of two values: three INSERTs of at most 8 rows, after the four lookups on MySQL.
+        expect(small.statementCount - before).toBe(mysql ? 7 : 3)
+        expect(await links()).toBe(20)
       })
 
       it('maps a duplicate primary key to M2M_CONSTRAINT_VIOLATION', async () => {

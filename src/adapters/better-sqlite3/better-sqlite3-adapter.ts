@@ -20,6 +20,7 @@ import type {
   UpdateTargetsInput,
 } from '../../adapter/relation-adapter.js'
 import { InvalidArgumentError, StorageError, ThroughlineError, UnknownColumnError } from '../../errors/throughline-error.js'
+import { withoutColumn } from '../../adapter/without-column.js'
 import { coerceSpecKey, readStoredKey } from '../../model/coerce-key.js'
 import { formatValue } from '../../model/define-model.js'
 import { isIdentifier } from '../../model/identifier.js'
@@ -370,15 +371,16 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     }
     if (link.primaryKey !== undefined) sql += ` ORDER BY ${quote(link.primaryKey)}`
     const rows = this.#all(sql, 'objects', parameters) as Row[]
-    for (const row of rows) {
+    return rows.map((stored) => {
+      let row = stored
       row[link.sourceColumn] = readStoredKey(row[link.sourceColumn], link.source.keyType)
       row[link.targetColumn] = readStoredKey(row[link.targetColumn], link.target.keyType)
       for (const [column, keyType, alias] of exact) {
         row[column] = readStoredKey(row[alias], keyType)
-        Reflect.deleteProperty(row, alias)
+        row = withoutColumn(row, alias)
       }
-    }
-    return rows
+      return row
+    })
   }
 
   async prefetchTargets(input: PrefetchTargetsInput): Promise<PrefetchedRow[]> {
@@ -388,11 +390,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
   #prefetchTargets({ link, sources, query }: PrefetchTargetsInput): PrefetchedRow[] {
     const rows = this.#readRows(prefetchSql(link, sources, query), link.target)
     const keyType = link.source.keyType
-    return rows.map((row) => {
-      const source = readStoredKey(row[SOURCE_KEY], keyType)
-      Reflect.deleteProperty(row, SOURCE_KEY)
-      return { source, row }
-    })
+    return rows.map((row) => ({ source: readStoredKey(row[SOURCE_KEY], keyType), row: withoutColumn(row, SOURCE_KEY) }))
   }
 
   async selectSources(input: SelectSourcesInput): Promise<Row[]> {
@@ -441,8 +439,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     if (stored === undefined) throw new StorageError(this.name, `the new ${target.model} row could not be read back from "${target.table}".`)
     // A given key is returned as given; a generated one as read back (exactly, for 64-bit keys).
     stored[target.primaryKey] = given ?? readStoredKey(exact === '' ? stored[target.primaryKey] : stored[KEY_TEXT], target.keyType)
-    if (exact !== '') Reflect.deleteProperty(stored, KEY_TEXT)
-    return stored
+    return exact === '' ? stored : withoutColumn(stored, KEY_TEXT)
   }
 
   async updateTargets(input: UpdateTargetsInput): Promise<number> {
@@ -551,10 +548,10 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     const { primaryKey, keyType } = spec
     const rows = this.#all(sql, 'objects', parameters) as Row[]
     if (keyType === 'bigint') {
-      for (const row of rows) {
+      return rows.map((row) => {
         row[primaryKey] = readStoredKey(row[KEY_TEXT], keyType)
-        Reflect.deleteProperty(row, KEY_TEXT)
-      }
+        return withoutColumn(row, KEY_TEXT)
+      })
     } else {
       // As the model types it: a string key stored in a column of numeric affinity reads back
       // as a number, a uuid in capitals is lower-cased. An integer read as one is already right.

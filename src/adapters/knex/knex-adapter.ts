@@ -23,10 +23,12 @@ import type {
   UpdateTargetsInput,
 } from '../../adapter/relation-adapter.js'
 import { InvalidArgumentError, StorageError, UnknownColumnError } from '../../errors/throughline-error.js'
+import { withoutColumn } from '../../adapter/without-column.js'
 import { coerceSpecKey, readStoredKey } from '../../model/coerce-key.js'
 import { formatValue } from '../../model/define-model.js'
 import { isIdentifier } from '../../model/identifier.js'
 import { chunks, inlinedBytes, largestInlined } from './chunks.js'
+import { exactKeyChecks, exactKeysQuery, missingKeysError, type ExactKeyPart } from './exact-keys.js'
 import { knexDialect, type KnexDialect, type SqlFragment, type StringComparison } from './knex-dialect.js'
 import { toStorageError } from './to-storage-error.js'
 
@@ -141,16 +143,23 @@ export class KnexAdapter implements RelationAdapter {
     const outer = this.#executor()
     // Only a transaction of our own can be made serializable, and run again: inside the
     // caller's transaction, this is a savepoint.
-    const own = (outer as { isTransaction?: boolean }).isTransaction !== true
-    const attempts = own ? 1 + Math.max(0, options.retries ?? 0) : 1
+    const own = !isTransaction(outer)
     const isolation = own && options.isolation === 'serializable' && this.#shared.dialect.name !== 'sqlite' ? 'serializable' : undefined
+    return this.#retryingConflicts(own ? options.retries ?? 0 : 0, () => this.#transactionOnce(outer, work, isolation))
+  }
+
+  /**
+   * Runs `run` again, up to `retries` times, when the database aborted it for a conflict with
+   * another transaction (and so rolled all of it back).
+   */
+  async #retryingConflicts<R>(retries: number, run: () => Promise<R>): Promise<R> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#transactionOnce(outer, work, isolation)
+        return await run()
       } catch (error) {
-        if (attempt >= attempts || !causes(error).some((cause) => this.#shared.dialect.isConflict(cause))) throw error
-        // The database rolled the whole transaction back. Wait a little (at random, longer each
-        // time), so that the transaction it conflicted with can finish first.
+        if (attempt > retries || !causes(error).some((cause) => this.#shared.dialect.isConflict(cause))) throw error
+        // Wait a little (at random, longer each time), so that the transaction it conflicted
+        // with can finish first.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** attempt)))
       }
     }
@@ -253,6 +262,9 @@ export class KnexAdapter implements RelationAdapter {
   async insertLinks({ link, pairs, values }: InsertLinksInput): Promise<void> {
     const db = this.#executor()
     const { dialect } = this.#shared
+    // On MySQL/MariaDB the foreign key compares string keys by the column's collation, and
+    // would take 'ALPHA' for 'alpha' (F14): look them up exactly first.
+    await this.#assertExactKeys(db, link, pairs)
     const extra: Row = {}
     for (const [column, value] of Object.entries(values)) if (value !== undefined) extra[column] = value
     // Pairs come sorted by (source, target): concurrent adds of overlapping keys take their
@@ -276,7 +288,8 @@ export class KnexAdapter implements RelationAdapter {
     }
   }
 
-  async deleteLinks({ link, source, targets, mirror }: DeleteLinksInput): Promise<number> {
+  async deleteLinks(input: DeleteLinksInput): Promise<number> {
+    const { link, source, targets, mirror } = input
     const db = this.#executor()
     const { dialect } = this.#shared
     const { sourceColumn, targetColumn } = link
@@ -285,20 +298,33 @@ export class KnexAdapter implements RelationAdapter {
       const forward = dialect.keysIn(sourceColumn, [sourceKey], link.source.keyType)
       // A symmetrical relation is a self relation: both columns hold keys of the same model.
       const where = mirror ? or(forward, dialect.keysIn(targetColumn, [sourceKey], link.target.keyType)) : forward
-      return this.#statement<number>(() => db(link.table).whereRaw(...raw(where)).del())
+      return this.#alone(db, () => this.#statement<number>(() => db(link.table).whereRaw(...raw(where)).del()))
     }
     const sides = mirror ? 2 : 1
     const fixed = dialect.bindsPerKey(link.source.keyType) * sides
+    const parts = chunks(targets, this.#keysPerStatement(link.target.keyType, fixed, targets) / sides)
+    // The contract makes every operation atomic: called outside a transaction of ours (remove()
+    // with no listener), chunks need one of their own (a savepoint in the caller's transaction).
+    if (parts.length > 1 && !this.#inOwnTransaction()) return this.transaction((tx) => tx.deleteLinks(input), ALONE)
     let deleted = 0
-    for (const chunk of chunks(targets, this.#keysPerStatement(link.target.keyType, fixed, targets) / sides)) {
+    for (const chunk of parts) {
       const keys = chunk.map(bindKey)
       const forward = and(dialect.keysIn(sourceColumn, [sourceKey], link.source.keyType), dialect.keysIn(targetColumn, keys, link.target.keyType))
       const where = mirror
         ? or(forward, and(dialect.keysIn(targetColumn, [sourceKey], link.target.keyType), dialect.keysIn(sourceColumn, keys, link.source.keyType)))
         : forward
-      deleted += await this.#statement<number>(() => db(link.table).whereRaw(...raw(where)).del())
+      deleted += await this.#alone(db, () => this.#statement<number>(() => db(link.table).whereRaw(...raw(where)).del()))
     }
     return deleted
+  }
+
+  /**
+   * Runs one statement; outside a transaction, where the statement is a transaction of its own,
+   * runs it again when the database aborted it for a conflict (a deadlock), as a transaction
+   * of ours would be.
+   */
+  #alone<R>(db: Knex, run: () => Promise<R>): Promise<R> {
+    return isTransaction(db) ? run() : this.#retryingConflicts(ALONE.retries ?? 0, run)
   }
 
   async selectTargets(input: SelectTargetsInput): Promise<Row[]> {
@@ -347,15 +373,16 @@ export class KnexAdapter implements RelationAdapter {
       const primaryKey = link.primaryKey
       rows.sort((a, b) => compareOrd(a[primaryKey], b[primaryKey]))
     }
-    for (const row of rows) {
+    return rows.map((stored) => {
+      let row = stored
       row[link.sourceColumn] = readStoredKey(row[link.sourceColumn], link.source.keyType)
       row[link.targetColumn] = readStoredKey(row[link.targetColumn], link.target.keyType)
       for (const [column, spec, alias] of exactColumns) {
         row[column] = readStoredKey(row[alias], spec.keyType)
-        Reflect.deleteProperty(row, alias)
+        row = withoutColumn(row, alias)
       }
-    }
-    return rows
+      return row
+    })
   }
 
   async prefetchTargets({ link, sources, query }: PrefetchTargetsInput): Promise<PrefetchedRow[]> {
@@ -368,11 +395,9 @@ export class KnexAdapter implements RelationAdapter {
       const builder = this.#linkedTargets(db, link, sourceCondition, query.where).select(
         this.#keyColumn(db, `${L}.${link.sourceColumn}`, link.source.keyType, SOURCE_KEY),
       )
-      for (const { column, direction } of query.orderBy) builder.orderByRaw(...raw(dialect.orderTerm(`${T}.${column}`, direction)))
+      this.#orderBy(builder, T, link.target, query.orderBy)
       for (const row of await this.#selectRows(db, builder, T, link.target)) {
-        const source = readStoredKey(row[SOURCE_KEY], link.source.keyType)
-        Reflect.deleteProperty(row, SOURCE_KEY)
-        found.push({ source, row })
+        found.push({ source: readStoredKey(row[SOURCE_KEY], link.source.keyType), row: withoutColumn(row, SOURCE_KEY) })
       }
     }
     return found
@@ -477,6 +502,13 @@ export class KnexAdapter implements RelationAdapter {
     return joined !== undefined && joined.open && joined.owner === this.#shared.root ? joined.trx : this.#shared.root
   }
 
+  /** Whether statements run in a transaction this adapter (or the one it was opened from) began. */
+  #inOwnTransaction(): boolean {
+    if (this.#scope !== undefined) return true
+    const joined = current.getStore()
+    return joined !== undefined && joined.open && joined.owner === this.#shared.root
+  }
+
   /** Runs one statement: counted, with driver errors turned into throughline's. */
   async #statement<R>(build: () => PromiseLike<unknown>): Promise<R> {
     this.#shared.statements++
@@ -484,6 +516,48 @@ export class KnexAdapter implements RelationAdapter {
       return (await build()) as R
     } catch (error) {
       throw toStorageError(this.name, this.#shared.dialect, error)
+    }
+  }
+
+  /**
+   * Throws `M2M_CONSTRAINT_VIOLATION` when a string key among `pairs` has no row by exact
+   * comparison in its model table, on MySQL/MariaDB (elsewhere there is nothing to check: see
+   * exact-keys.ts). Both sides are checked, the target too, since a write may come without a
+   * read of its targets. One SELECT for both sides, chunked as any key list; a statement, counted.
+   */
+  async #assertExactKeys(db: Knex, link: LinkSpec, pairs: InsertLinksInput['pairs']): Promise<void> {
+    const checks = exactKeyChecks(this.#shared.dialect, link, pairs)
+    if (checks.length === 0) return
+    // Every key takes the same room (two bindings, its bytes), whichever table it is looked up
+    // in, so one size cuts the keys of all checks into statements.
+    const size = Math.max(1, this.#keysPerStatement('string', 0, checks.flatMap((check) => check.keys)))
+    const found = checks.map(() => new Set<Key>())
+    let parts: ExactKeyPart[] = []
+    // Sends the parts gathered so far as one statement (a part per check it reaches into).
+    const flush = async (): Promise<void> => {
+      const [first, ...others] = parts
+      parts = []
+      if (first === undefined) return
+      const rows = await this.#statement<Row[]>(() => exactKeysQuery(db, this.#shared.dialect, checks, [first, ...others]))
+      for (const row of rows) found[Number(row.c)]?.add(readStoredKey(row.k, 'string'))
+    }
+    let room = size
+    for (const [check, { keys }] of checks.entries()) {
+      for (let start = 0; start < keys.length; ) {
+        const take = Math.min(room, keys.length - start)
+        parts.push({ check, keys: keys.slice(start, start + take) })
+        start += take
+        room -= take
+        if (room === 0) {
+          await flush()
+          room = size
+        }
+      }
+    }
+    await flush()
+    for (const [index, check] of checks.entries()) {
+      const missing = check.keys.filter((key) => found[index]?.has(key) !== true)
+      if (missing.length > 0) throw missingKeysError(this.name, check.spec, missing)
     }
   }
 
@@ -507,11 +581,23 @@ export class KnexAdapter implements RelationAdapter {
     builder.select(`${alias}.*`)
     if (exact) builder.select(this.#keyColumn(db, `${alias}.${primaryKey}`, keyType, KEY_TEXT))
     const rows = await this.#statement<Row[]>(() => builder)
-    for (const row of rows) {
-      row[primaryKey] = readStoredKey(exact ? row[KEY_TEXT] : row[primaryKey], keyType)
-      if (exact) Reflect.deleteProperty(row, KEY_TEXT)
+    if (!exact) {
+      for (const row of rows) row[primaryKey] = readStoredKey(row[primaryKey], keyType)
+      return rows
     }
-    return rows
+    return rows.map((row) => {
+      row[primaryKey] = readStoredKey(row[KEY_TEXT], keyType)
+      return withoutColumn(row, KEY_TEXT)
+    })
+  }
+
+  /** Orders `builder` by `orderBy` on the table aliased `alias` (a model's table, described by `spec`). */
+  #orderBy(builder: Knex.QueryBuilder, alias: string, spec: TableSpec, orderBy: SelectTargetsInput['query']['orderBy']): void {
+    const { dialect } = this.#shared
+    for (const { column, direction } of orderBy) {
+      const qualified = `${alias}.${column}`
+      builder.orderByRaw(...raw(column === spec.primaryKey ? dialect.keyOrderTerm(qualified, direction, spec.keyType) : dialect.orderTerm(qualified, direction)))
+    }
   }
 
   /** Selects a key column as `alias`: as text for 64-bit keys, so that it reads back exactly. */
@@ -539,7 +625,7 @@ export class KnexAdapter implements RelationAdapter {
     const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, [bindKey(source)], link.source.keyType)
     const builder = this.#linkedTargets(db, link, sourceCondition, query.where)
     if (!ordered) return builder
-    for (const { column, direction } of query.orderBy) builder.orderByRaw(...raw(dialect.orderTerm(`${T}.${column}`, direction)))
+    this.#orderBy(builder, T, link.target, query.orderBy)
     if (query.limit !== undefined) builder.limit(query.limit)
     if (query.offset !== undefined && query.offset > 0) builder.offset(query.offset)
     return builder
@@ -586,11 +672,19 @@ export class KnexAdapter implements RelationAdapter {
     }
     for (const condition of query.where) applyCondition(builder, dialect, S, uuidColumns(source), condition)
     if (!ordered) return builder
-    for (const { column, direction } of query.orderBy) builder.orderByRaw(...raw(dialect.orderTerm(`${S}.${column}`, direction)))
+    this.#orderBy(builder, S, source, query.orderBy)
     if (query.limit !== undefined) builder.limit(query.limit)
     if (query.offset !== undefined && query.offset > 0) builder.offset(query.offset)
     return builder
   }
+}
+
+// An operation run outside a transaction: retried as a write call's transaction is.
+const ALONE: TransactionOptions = { retries: 9 }
+
+/** Whether `db` is a transaction (the caller's, or one of ours), rather than a Knex instance. */
+function isTransaction(db: Knex): boolean {
+  return (db as { isTransaction?: boolean }).isTransaction === true
 }
 
 // Whether a MySQL-protocol server has INSERT ... RETURNING (MariaDB 10.5+), asked once per Knex

@@ -50,6 +50,11 @@ export interface KnexDialect {
   /** One ORDER BY term: strings by code unit, NULLs first ascending and last descending. */
   orderTerm(column: string, direction: 'asc' | 'desc'): SqlFragment
   /**
+   * The ORDER BY term of a primary key, whose type the model declares and which is never
+   * NULL: the plain column for numbers and uuids (which an index can serve), by code unit for strings.
+   */
+  keyOrderTerm(column: string, direction: 'asc' | 'desc', keyType: KeyType): SqlFragment
+  /**
    * How many bind parameters one key takes in a key condition: 2 where a string key needs an
    * exact (binary) comparison beside the indexable one.
    */
@@ -83,6 +88,11 @@ function placeholders(count: number, placeholder = '?'): string {
 
 function errorField(error: unknown, field: string): unknown {
   return typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[field] : undefined
+}
+
+/** Whether a bound key fits a 32-bit integer column. */
+function isInt32(key: unknown): boolean {
+  return typeof key === 'number' && key >= -2_147_483_648 && key <= 2_147_483_647
 }
 
 function plainKeysIn(column: string, keys: readonly Knex.Value[], placeholder = '?'): SqlFragment {
@@ -123,6 +133,7 @@ const sqlite: KnexDialect = {
     }
   },
   orderTerm: (column, direction) => ({ sql: `?? COLLATE BINARY ${direction}`, bindings: [column] }),
+  keyOrderTerm: (column, direction, keyType) => ({ sql: keyType === 'string' ? `?? COLLATE BINARY ${direction}` : `?? ${direction}`, bindings: [column] }),
   bindsPerKey: () => 1,
   keysIn: (column, keys) => plainKeysIn(column, keys),
   keyTextType: 'TEXT',
@@ -180,10 +191,13 @@ const pg: KnexDialect = {
       bindings: [column, column, column],
     }
   },
+  keyOrderTerm: (column, direction, keyType) => ({ sql: keyType === 'string' ? `?? COLLATE "C" ${direction}` : `?? ${direction}`, bindings: [column] }),
   bindsPerKey: () => 1,
   // Integer keys are compared as bigint: a key beyond an integer column's 32 bits then
   // matches no row instead of failing the statement ("out of range for type integer").
-  keysIn: (column, keys, keyType) => (keyType === 'integer' ? plainKeysIn(column, keys, '?::bigint') : plainKeysIn(column, keys)),
+  // Only when a key is beyond 32 bits: the casts cost the planner (an add of 1000 keys took
+  // three times as long with them), and keys within 32 bits fit any integer column.
+  keysIn: (column, keys, keyType) => (keyType === 'integer' && !keys.every(isInt32) ? plainKeysIn(column, keys, '?::bigint') : plainKeysIn(column, keys)),
   keyTextType: 'TEXT',
   // An integer is compared as bigint, a fraction as double precision: a number beyond an
   // integer column's 32 bits then matches no row instead of failing the statement.
@@ -262,6 +276,7 @@ const mysql: KnexDialect = {
       bindings: [column, column, column],
     }
   },
+  keyOrderTerm: (column, direction, keyType) => ({ sql: keyType === 'string' ? `CAST(?? AS BINARY) ${direction}` : `?? ${direction}`, bindings: [column] }),
   bindsPerKey: (keyType) => (keyType === 'string' ? 2 : 1),
   keysIn(column, keys, keyType) {
     // A uuid is case-insensitive anyway; a string key must match exactly ('abc' is not 'ABC').

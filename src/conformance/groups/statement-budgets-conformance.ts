@@ -88,7 +88,7 @@ export function statementBudgetsConformance(options: ConformanceOptions): void {
       assert.equal(await manager.count(), 0)
     })
 
-    it('toggles in two statements either way', async () => {
+    it('toggles without a read: one statement to unlink, two to link', async () => {
       const ctx = context()
       const { pubs, a1 } = await seed(ctx, 1)
       const [p1] = pubs
@@ -97,8 +97,39 @@ export function statementBudgetsConformance(options: ConformanceOptions): void {
       let state = false
       assert.equal(await ctx.statements(async () => (state = await manager.toggle(p1))), 2)
       assert.equal(state, true)
-      assert.equal(await ctx.statements(async () => (state = await manager.toggle(p1))), 2)
+      assert.equal(await ctx.statements(async () => (state = await manager.toggle(p1))), 1)
       assert.equal(state, false)
+    })
+
+    it('toggles in two statements either way when a listener needs to know which way first', async () => {
+      const ctx = context()
+      const { pubs, a1 } = await seed(ctx, 1)
+      const [p1] = pubs
+      assert.ok(p1 !== undefined)
+      const manager = ctx.bind(publications).of(a1)
+      const actions: string[] = []
+      await withListener(publications, 'm2m_changed', ({ action }) => void actions.push(action), async () => {
+        let state = false
+        assert.equal(await ctx.statements(async () => (state = await manager.toggle(p1))), 2)
+        assert.equal(state, true)
+        assert.equal(await ctx.statements(async () => (state = await manager.toggle(p1))), 2)
+        assert.equal(state, false)
+      })
+      assert.deepEqual(actions, ['pre_add', 'post_add', 'pre_remove', 'post_remove'])
+    })
+
+    it('reads only when a toggle fails, to name a target with no row', async () => {
+      const ctx = context()
+      const { a1 } = await seed(ctx, 0)
+      const manager = ctx.bind(publications).of(a1)
+      let code: unknown
+      const statements = await ctx.statements(async () => {
+        await manager.toggle(987_654).catch((error: unknown) => (code = (error as { code?: unknown }).code))
+      })
+      assert.equal(code, 'M2M_TARGET_NOT_FOUND')
+      // The DELETE, the INSERT the foreign key refused, and the read that names the target.
+      assert.equal(statements, 3)
+      assert.equal(await manager.count(), 0)
     })
 
     it('creates and links in two statements', async () => {

@@ -252,7 +252,7 @@ const listenerArb: fc.Arbitrary<ListenerPlan> = fc.record({
   does: fc.constantFrom(...(['throw', 'write', 'writeThenThrow', ...(fixLanded('F1') ? (['throwUndefined'] as const) : [])] as const)),
 })
 
-/** A source of a manager: until F14, no string key that matches a badge only by case or padding. */
+/** A source of a manager; since F14, string keys that match a badge only by case or padding too (a link from one is refused). */
 function sourceArb(kind: ModelKind): fc.Arbitrary<Ref> {
   const raw = fixLanded('F14') || kind !== 'badge' ? ref(kind) : ref(kind).filter((value) => !('raw' in value && (value.raw === 'upperAlpha' || value.raw === 'paddedAlpha')))
   return fc.oneof({ weight: 12, arbitrary: handleRef(kind) }, { weight: 1, arbitrary: raw })
