@@ -63,7 +63,7 @@ export class TracingAdapter implements RelationAdapter {
     return this.#trace('probeLinks', input.link.table, () => this.#inner.probeLinks(input))
   }
 
-  insertLinks(input: InsertLinksInput): Promise<void> {
+  insertLinks(input: InsertLinksInput): Promise<number | undefined> {
     return this.#trace('insertLinks', input.link.table, () => this.#inner.insertLinks(input))
   }
 

@@ -236,6 +236,12 @@ export interface AdapterCapabilities {
   readonly transactions: boolean
   /** The most bind parameters one statement may carry, used to size chunks. `Infinity` if unlimited. */
   readonly maxBindParameters: number
+  /**
+   * Whether `insertLinks` resolves to the number of rows it inserted (the pairs it skipped as
+   * already there not counted). The manager then toggles without a transaction: DELETE, else
+   * INSERT, and the count says whether another caller linked the pair in between.
+   */
+  readonly countsInserts: boolean
 }
 
 /**
@@ -278,8 +284,12 @@ export interface RelationAdapter {
 
   /** One read: which targets exist, and which are linked from `source`. */
   probeLinks(input: ProbeLinksInput): Promise<ProbeLinksResult>
-  /** Inserts link rows. With `link.unique`, rows that already exist are skipped, never an error. */
-  insertLinks(input: InsertLinksInput): Promise<void>
+  /**
+   * Inserts link rows. With `link.unique`, rows that already exist are skipped, never an error.
+   * Resolves to how many rows were inserted when `capabilities.countsInserts`, else to
+   * `undefined`. Atomic on its own, as `deleteLinks`.
+   */
+  insertLinks(input: InsertLinksInput): Promise<number | undefined>
   /**
    * Deletes link rows and resolves to how many rows were deleted. Atomic on its own: the
    * manager calls it outside a transaction (`remove()` and `clear()` with no listener), where

@@ -3,6 +3,7 @@ import {
   InvalidArgumentError,
   LookupError,
   MissingThroughValueError,
+  StorageError,
   TargetNotFoundError,
   ThroughlineError,
   UnknownColumnError,
@@ -230,6 +231,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       }, READ_THEN_WRITE)
     }
     try {
+      if (adapter.capabilities.countsInserts) return await this.#toggleByCounts(key, through)
       // The DELETE's count says which way it goes. SERIALIZABLE keeps two concurrent toggles
       // of an unlinked pair from both answering true: the second one's INSERT conflicts with
       // the first one's, the database aborts it, and its retry then deletes the pair.
@@ -249,6 +251,33 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
         if (probe !== undefined) this.#assertExisting([key], probe.existing)
       }
       throw error
+    }
+  }
+
+  /**
+   * toggle() with no listener, on an adapter that counts inserted rows: no transaction at all.
+   * Each statement is atomic, and the one that changes something decides the answer: a DELETE
+   * that deleted the link (now unlinked), or an INSERT that inserted it (now linked). An
+   * INSERT that inserted nothing met a link another caller added after the DELETE: the next
+   * DELETE unlinks it, as a toggle run after that caller's must. Concurrent toggles of a pair
+   * thus never lose a flip, with no lock held and nothing to retry.
+   */
+  async #toggleByCounts(key: Key, through: ResolvedThroughValues): Promise<boolean> {
+    const { adapter, link, sourceKey, core } = this.#context
+    const pairs: (readonly [Key, Key])[] = [[sourceKey, key]]
+    // The mirror row of a symmetrical link (a self link is one row), sorted as every insert's pairs.
+    if (core.symmetrical && key !== sourceKey) pairs.push([key, sourceKey])
+    pairs.sort(([s1, t1], [s2, t2]) => compareKeys(s1, s2) || compareKeys(t1, t2))
+    for (let attempt = 1; ; attempt++) {
+      const deleted = await storageCall(adapter, () => adapter.deleteLinks({ link, source: sourceKey, targets: [key], mirror: core.symmetrical }))
+      if (deleted > 0) return false
+      if (attempt === 1) this.#assertRequired(through)
+      const inserted = await storageCall(adapter, () => adapter.insertLinks({ link, pairs, values: through.values }))
+      if (inserted === undefined || inserted > 0) return true
+      // Others keep linking the pair between our two statements: give up rather than spin.
+      if (attempt >= TOGGLE_ATTEMPTS) {
+        throw new StorageError(adapter.name, `toggle() met a link added by another caller ${String(TOGGLE_ATTEMPTS)} times in a row; try again.`)
+      }
     }
   }
 
@@ -599,6 +628,10 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     await core.events.emit(event)
   }
 }
+
+// How many DELETE-then-INSERT rounds a toggle makes before it gives up (each extra round
+// needs another caller to link the same pair in the instant between its two statements).
+const TOGGLE_ATTEMPTS = 20
 
 /** Orders keys of one model: numbers and bigints by value, strings by code unit. */
 function compareKeys(a: Key, b: Key): number {

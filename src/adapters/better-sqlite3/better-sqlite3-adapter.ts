@@ -26,7 +26,8 @@ import { formatValue } from '../../model/define-model.js'
 import { isIdentifier } from '../../model/identifier.js'
 import { connectionState, type ConnectionState, type RowMode } from './connection-state.js'
 import type { SqliteDatabase, SqliteStatement, SqliteValue } from './sqlite-database.js'
-import { bindValue, inJson, KEY_TEXT, keyColumn, keysJson, pairsJson, prefetchSql, quote, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
+import { keysJson, pairsJson } from '../sqlite/keys-json.js'
+import { bindValue, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
 
 /** Options of {@link BetterSqlite3Adapter}. */
 export interface BetterSqlite3AdapterOptions {
@@ -177,7 +178,7 @@ function insertTexts(link: LinkSpec, texts: LinkTexts, extra: readonly string[])
  */
 export class BetterSqlite3Adapter implements RelationAdapter {
   readonly name: string = 'better-sqlite3'
-  readonly capabilities: AdapterCapabilities = Object.freeze({ transactions: true, maxBindParameters: MAX_BIND_PARAMETERS })
+  readonly capabilities: AdapterCapabilities = Object.freeze({ transactions: true, maxBindParameters: MAX_BIND_PARAMETERS, countsInserts: true })
   readonly #shared: Shared
   readonly #scope: Scope | undefined
 
@@ -280,14 +281,12 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     return { existing: targets.filter((key) => existing.has(key)), linked: [...linked] }
   }
 
-  async insertLinks(input: InsertLinksInput): Promise<void> {
-    await this.#exec(() => {
-      this.#insertLinks(input)
-    })
+  async insertLinks(input: InsertLinksInput): Promise<number> {
+    return this.#exec(() => this.#insertLinks(input))
   }
 
-  #insertLinks({ link, pairs, values }: InsertLinksInput): void {
-    if (pairs.length === 0) return
+  #insertLinks({ link, pairs, values }: InsertLinksInput): number {
+    if (pairs.length === 0) return 0
     const texts = textsOf(link)
     const extra: string[] = []
     const extraValues: SqliteValue[] = []
@@ -299,10 +298,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     }
     const inserts = insertTexts(link, texts, extra)
     const [first] = pairs
-    if (pairs.length === 1) {
-      this.#run(inserts.one, [first![0], first![1], ...extraValues])
-      return
-    }
+    if (pairs.length === 1) return this.#run(inserts.one, [first![0], first![1], ...extraValues])
     const source = first![0]
     // The rows from one source (every add), then, on a symmetrical relation, their mirror rows.
     let split = 0
@@ -310,14 +306,14 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     let mirrored = split
     while (mirrored < pairs.length && pairs[mirrored]![1] === source) mirrored++
     if (split === pairs.length) {
-      this.#run(inserts.fromSource, [source, ...extraValues, keysJson(pairs.map((pair) => pair[1]), link.target.keyType)])
-    } else if (mirrored === pairs.length) {
+      return this.#run(inserts.fromSource, [source, ...extraValues, keysJson(pairs.map((pair) => pair[1]), link.target.keyType)])
+    }
+    if (mirrored === pairs.length) {
       const forward = keysJson(pairs.slice(0, split).map((pair) => pair[1]), link.target.keyType)
       const back = keysJson(pairs.slice(split).map((pair) => pair[0]), link.source.keyType)
-      this.#run(inserts.mirrored, [source, ...extraValues, forward, source, ...extraValues, back])
-    } else {
-      this.#run(inserts.pairs, [...extraValues, pairsJson(pairs, link.source.keyType, link.target.keyType)])
+      return this.#run(inserts.mirrored, [source, ...extraValues, forward, source, ...extraValues, back])
     }
+    return this.#run(inserts.pairs, [...extraValues, pairsJson(pairs, link.source.keyType, link.target.keyType)])
   }
 
   async deleteLinks(input: DeleteLinksInput): Promise<number> {

@@ -129,7 +129,7 @@ export class KnexAdapter implements RelationAdapter {
     this.#shared = shared
     this.#scope = scope
     this.name = shared.name
-    this.capabilities = Object.freeze({ transactions: true, maxBindParameters: shared.maxBindParameters })
+    this.capabilities = Object.freeze({ transactions: true, maxBindParameters: shared.maxBindParameters, countsInserts: shared.dialect.countsInserts })
   }
 
   /** Statements sent by this adapter and the transactions it opened (BEGIN, COMMIT and savepoints not counted). */
@@ -259,12 +259,10 @@ export class KnexAdapter implements RelationAdapter {
     return { existing: targets.filter((key) => existing.has(key)), linked: [...linked] }
   }
 
-  async insertLinks({ link, pairs, values }: InsertLinksInput): Promise<void> {
+  async insertLinks(input: InsertLinksInput): Promise<number | undefined> {
+    const { link, pairs, values } = input
     const db = this.#executor()
     const { dialect } = this.#shared
-    // On MySQL/MariaDB the foreign key compares string keys by the column's collation, and
-    // would take 'ALPHA' for 'alpha' (F14): look them up exactly first.
-    await this.#assertExactKeys(db, link, pairs)
     const extra: Row = {}
     for (const [column, value] of Object.entries(values)) if (value !== undefined) extra[column] = value
     // Pairs come sorted by (source, target): concurrent adds of overlapping keys take their
@@ -280,12 +278,23 @@ export class KnexAdapter implements RelationAdapter {
         largestInlined(pairs.map(([, target]) => target))
       size = Math.min(size, Math.floor(dialect.maxStatementBytes / rowBytes))
     }
-    for (const chunk of chunks(rows, size)) {
-      await this.#statement(() => {
-        const insert = db(link.table).insert(chunk as Record<string, Knex.Value>[])
-        return link.unique ? dialect.ignoreDuplicatePairs(insert, link, db) : insert
-      })
+    const parts = chunks(rows, size)
+    // Atomic on its own, as deleteLinks (see there).
+    if (parts.length > 1 && !this.#inOwnTransaction()) return this.transaction((tx) => tx.insertLinks(input), ALONE)
+    // On MySQL/MariaDB the foreign key compares string keys by the column's collation, and
+    // would take 'ALPHA' for 'alpha' (F14): look them up exactly first.
+    await this.#assertExactKeys(db, link, pairs)
+    let inserted = 0
+    for (const chunk of parts) {
+      const result = await this.#alone(db, () =>
+        this.#statement(() => {
+          const insert = db(link.table).insert(chunk as Record<string, Knex.Value>[])
+          return dialect.countInserted(link.unique ? dialect.ignoreDuplicatePairs(insert, link, db) : insert, link)
+        }),
+      )
+      inserted += dialect.insertedRows(result) ?? 0
     }
+    return dialect.countsInserts ? inserted : undefined
   }
 
   async deleteLinks(input: DeleteLinksInput): Promise<number> {

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
-import type { KeyType, LinkSpec } from '../../adapter/relation-adapter.js'
+import type { Key, KeyType, LinkSpec } from '../../adapter/relation-adapter.js'
 import { InvalidArgumentError } from '../../errors/throughline-error.js'
+import { keysJson } from '../sqlite/keys-json.js'
 
 /** The databases the Knex adapter supports. */
 export type KnexDialectName = 'sqlite' | 'pg' | 'mysql'
@@ -41,6 +42,12 @@ export interface KnexDialect {
    * and only those: foreign-key and not-null failures must still raise.
    */
   ignoreDuplicatePairs(insert: Knex.QueryBuilder, link: LinkSpec, knex: Knex): Knex.QueryBuilder
+  /** Whether {@link KnexDialect.insertedRows} can tell how many rows an INSERT inserted. */
+  readonly countsInserts: boolean
+  /** The INSERT, made to report how many rows it inserted (where that needs more than the statement). */
+  countInserted(insert: Knex.QueryBuilder, link: LinkSpec): Knex.QueryBuilder
+  /** How many rows the INSERT inserted, from what knex resolved it to; `undefined` where that cannot be told. */
+  insertedRows(result: unknown): number | undefined
   /** `column <op> value` for a string value, by code unit and case-sensitively. */
   compareString(column: string, op: StringComparison, value: string): SqlFragment
   /** `column IN (values)` for string values, by code unit and case-sensitively. */
@@ -118,6 +125,11 @@ const sqlite: KnexDialect = {
   maxStatementBytes: Number.POSITIVE_INFINITY,
   returning: true,
   ignoreDuplicatePairs: (insert, link) => insert.onConflict([link.sourceColumn, link.targetColumn]).ignore(),
+  // knex resolves an SQLite INSERT to the last row id, not the count: RETURNING lists the rows
+  // inserted (not those ON CONFLICT skipped).
+  countsInserts: true,
+  countInserted: (insert, link) => insert.returning(link.sourceColumn),
+  insertedRows: (result) => (Array.isArray(result) ? result.length : undefined),
   compareString: (column, op, value) => ({ sql: `?? COLLATE BINARY ${op} ?`, bindings: [column, value] }),
   inStrings: (column, values) => ({ sql: `?? COLLATE BINARY IN (${placeholders(values.length)})`, bindings: [column, ...values] }),
   textMatch(column, op, value) {
@@ -135,7 +147,10 @@ const sqlite: KnexDialect = {
   orderTerm: (column, direction) => ({ sql: `?? COLLATE BINARY ${direction}`, bindings: [column] }),
   keyOrderTerm: (column, direction, keyType) => ({ sql: keyType === 'string' ? `?? COLLATE BINARY ${direction}` : `?? ${direction}`, bindings: [column] }),
   bindsPerKey: () => 1,
-  keysIn: (column, keys) => plainKeysIn(column, keys),
+  // A list travels as one JSON parameter, as BetterSqlite3Adapter sends it: knex's formatting
+  // of a raw `IN (?, ?, …)` took longer than SQLite's DELETE of 500 rows.
+  keysIn: (column, keys, keyType) =>
+    keys.length === 1 ? plainKeysIn(column, keys) : { sql: `?? IN (SELECT value FROM json_each(?))`, bindings: [column, keysJson(keys as readonly Key[], keyType)] },
   keyTextType: 'TEXT',
   valuePlaceholder: plainPlaceholder,
   isConstraintViolation(error) {
@@ -164,6 +179,14 @@ const pg: KnexDialect = {
   maxStatementBytes: Number.POSITIVE_INFINITY,
   returning: true,
   ignoreDuplicatePairs: (insert, link) => insert.onConflict([link.sourceColumn, link.targetColumn]).ignore(),
+  // knex resolves a PostgreSQL INSERT without RETURNING to pg's result, whose rowCount leaves
+  // out the rows ON CONFLICT skipped.
+  countsInserts: true,
+  countInserted: (insert) => insert,
+  insertedRows(result) {
+    const count = errorField(result, 'rowCount')
+    return typeof count === 'number' ? count : undefined
+  },
   compareString(column, op, value) {
     if (op === '=') return { sql: '?? = ?', bindings: [column, value] }
     // `::text` also lets a string be compared with a uuid column, as memory compares keys.
@@ -193,11 +216,16 @@ const pg: KnexDialect = {
   },
   keyOrderTerm: (column, direction, keyType) => ({ sql: keyType === 'string' ? `?? COLLATE "C" ${direction}` : `?? ${direction}`, bindings: [column] }),
   bindsPerKey: () => 1,
-  // Integer keys are compared as bigint: a key beyond an integer column's 32 bits then
-  // matches no row instead of failing the statement ("out of range for type integer").
-  // Only when a key is beyond 32 bits: the casts cost the planner (an add of 1000 keys took
-  // three times as long with them), and keys within 32 bits fit any integer column.
-  keysIn: (column, keys, keyType) => (keyType === 'integer' && !keys.every(isInt32) ? plainKeysIn(column, keys, '?::bigint') : plainKeysIn(column, keys)),
+  // A list travels as one array parameter (`= ANY(?)`): one placeholder for knex to format
+  // and PostgreSQL to parse, whatever the length. Integer keys are compared as bigint when one
+  // is beyond 32 bits, so that it matches no row instead of failing the statement ("out of
+  // range for type integer"); only then: the cast keeps the planner from a plain index lookup.
+  keysIn(column, keys, keyType) {
+    const wide = keyType === 'integer' && !keys.every(isInt32)
+    if (keys.length === 1) return plainKeysIn(column, keys, wide ? '?::bigint' : '?')
+    // node-pg sends a JavaScript array as one PostgreSQL array literal.
+    return { sql: `?? = ANY(${wide ? '?::bigint[]' : '?'})`, bindings: [column, keys as unknown as Knex.Value] }
+  },
   keyTextType: 'TEXT',
   // An integer is compared as bigint, a fraction as double precision: a number beyond an
   // integer column's 32 bits then matches no row instead of failing the statement.
@@ -250,6 +278,11 @@ const mysql: KnexDialect = {
     // duplicate key ignores only duplicates; foreign-key and not-null errors still raise.
     return insert.onConflict().merge({ [link.sourceColumn]: knex.ref(link.sourceColumn) } as Record<string, unknown>)
   },
+  // A duplicate's no-op update counts as an affected row under mysql2's default FOUND_ROWS
+  // flag, as an inserted row does: the count cannot be told.
+  countsInserts: false,
+  countInserted: (insert) => insert,
+  insertedRows: () => undefined,
   compareString: (column, op, value) => ({ sql: `CAST(?? AS BINARY) ${op} CAST(? AS BINARY)`, bindings: [column, value] }),
   inStrings: (column, values) => ({
     sql: `CAST(?? AS BINARY) IN (${placeholders(values.length, 'CAST(? AS BINARY)')})`,

@@ -83,7 +83,7 @@ const current = new AsyncLocalStorage<Transaction>()
  */
 export class MemoryAdapter implements RelationAdapter {
   readonly name: string = 'memory'
-  readonly capabilities: AdapterCapabilities = Object.freeze({ transactions: true, maxBindParameters: Number.POSITIVE_INFINITY })
+  readonly capabilities: AdapterCapabilities = Object.freeze({ transactions: true, maxBindParameters: Number.POSITIVE_INFINITY, countsInserts: true })
   readonly #store: MemoryStore
   readonly #transaction: Transaction | undefined
 
@@ -211,8 +211,9 @@ export class MemoryAdapter implements RelationAdapter {
     })
   }
 
-  async insertLinks({ link, pairs, values }: InsertLinksInput): Promise<void> {
-    await this.#statement((log) => {
+  async insertLinks({ link, pairs, values }: InsertLinksInput): Promise<number> {
+    return this.#statement((log) => {
+      let inserted = 0
       const join = this.#join(link)
       const sources = this.#store.tables.get(link.source.table)
       const targets = this.#store.tables.get(link.target.table)
@@ -239,7 +240,9 @@ export class MemoryAdapter implements RelationAdapter {
         const row: Row = { ...values, [link.sourceColumn]: source, [link.targetColumn]: target }
         if (link.primaryKey !== undefined) row[link.primaryKey] = join.takeKey()
         log.push(join.insert(row).undo)
+        inserted++
       }
+      return inserted
     })
   }
 

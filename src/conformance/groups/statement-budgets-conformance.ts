@@ -118,6 +118,21 @@ export function statementBudgetsConformance(options: ConformanceOptions): void {
       assert.deepEqual(actions, ['pre_add', 'post_add', 'pre_remove', 'post_remove'])
     })
 
+    it('counts the link rows insertLinks inserted, leaving out pairs already there, when the adapter says it counts them', async () => {
+      const ctx = context()
+      const { pubs, a1 } = await seed(ctx, 3)
+      const [p1, p2, p3] = pubs
+      assert.ok(p1 !== undefined && p2 !== undefined && p3 !== undefined)
+      const { link } = publications
+      const insert = (targets: readonly PublicationRow[]): Promise<number | undefined> =>
+        ctx.adapter.insertLinks({ link, pairs: targets.map((target) => [a1.id, target.id] as const), values: {} })
+      const counts = ctx.adapter.capabilities.countsInserts
+      assert.equal(await insert([p1, p2]), counts ? 2 : undefined)
+      assert.equal(await insert([p1, p2, p3]), counts ? 1 : undefined)
+      assert.equal(await insert([p3]), counts ? 0 : undefined)
+      assert.deepEqual(await ctx.bind(publications).of(a1).ids(), [p1.id, p2.id, p3.id])
+    })
+
     it('reads only when a toggle fails, to name a target with no row', async () => {
       const ctx = context()
       const { a1 } = await seed(ctx, 0)
