@@ -264,10 +264,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
    */
   async #toggleByCounts(key: Key, through: ResolvedThroughValues): Promise<boolean> {
     const { adapter, link, sourceKey, core } = this.#context
-    const pairs: (readonly [Key, Key])[] = [[sourceKey, key]]
-    // The mirror row of a symmetrical link (a self link is one row), sorted as every insert's pairs.
-    if (core.symmetrical && key !== sourceKey) pairs.push([key, sourceKey])
-    pairs.sort(([s1, t1], [s2, t2]) => compareKeys(s1, s2) || compareKeys(t1, t2))
+    const pairs = this.#linkPairs([key])
     for (let attempt = 1; ; attempt++) {
       const deleted = await storageCall(adapter, () => adapter.deleteLinks({ link, source: sourceKey, targets: [key], mirror: core.symmetrical }))
       if (deleted > 0) return false
@@ -557,18 +554,24 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     const { link, sourceKey, core } = this.#context
     await this.#emit(tx, 'pre_add', keys)
     if (keys.length > 0) {
-      const pairs: (readonly [Key, Key])[] = keys.map((key) => [sourceKey, key] as const)
-      if (core.symmetrical) {
-        // The mirror rows; a self link (a, a) is one row, not two.
-        for (const key of keys) if (key !== sourceKey) pairs.push([key, sourceKey])
-      }
-      // Sorted by (source, target): every adapter inserts (and numbers generated ids) in the
-      // same order, and two calls adding overlapping pairs lock the same index entries in the
-      // same order, which keeps a database from deadlocking them against each other.
-      pairs.sort(([s1, t1], [s2, t2]) => compareKeys(s1, s2) || compareKeys(t1, t2))
+      const pairs = this.#linkPairs(keys)
       await storageCall(tx, () => tx.insertLinks({ link, pairs, values: through.values }))
     }
     await this.#emit(tx, 'post_add', keys)
+  }
+
+  /** The `[source, target]` rows that link this instance to `keys`, mirror rows included. */
+  #linkPairs(keys: readonly Key[]): (readonly [Key, Key])[] {
+    const { sourceKey, core } = this.#context
+    const pairs: (readonly [Key, Key])[] = keys.map((key) => [sourceKey, key] as const)
+    if (core.symmetrical) {
+      // The mirror rows; a self link (a, a) is one row, not two.
+      for (const key of keys) if (key !== sourceKey) pairs.push([key, sourceKey])
+    }
+    // Sorted by (source, target): every adapter inserts (and numbers generated ids) in the
+    // same order, and two calls adding overlapping pairs lock the same index entries in the
+    // same order, which keeps a database from deadlocking them against each other.
+    return pairs.sort(([s1, t1], [s2, t2]) => compareKeys(s1, s2) || compareKeys(t1, t2))
   }
 
   /**
