@@ -551,7 +551,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
   }
 
   async #insertWithEvents(tx: RelationAdapter, keys: readonly Key[], through: ResolvedThroughValues): Promise<void> {
-    const { link, sourceKey, core } = this.#context
+    const { link } = this.#context
     await this.#emit(tx, 'pre_add', keys)
     if (keys.length > 0) {
       const pairs = this.#linkPairs(keys)
