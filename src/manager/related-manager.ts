@@ -236,8 +236,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       // of an unlinked pair from both answering true: the second one's INSERT conflicts with
       // the first one's, the database aborts it, and its retry then deletes the pair.
       return await inTransaction(adapter, async (tx) => {
-        const deleted = await storageCall(tx, () => tx.deleteLinks({ link, source: sourceKey, targets: [key], mirror: core.symmetrical }))
-        if (deleted > 0) return false
+        if ((await this.#unlink(tx, [key])) > 0) return false
         this.#assertRequired(through)
         await this.#insertWithEvents(tx, [key], through)
         return true
@@ -263,11 +262,10 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
    * thus never lose a flip, with no lock held and nothing to retry.
    */
   async #toggleByCounts(key: Key, through: ResolvedThroughValues): Promise<boolean> {
-    const { adapter, link, sourceKey, core } = this.#context
+    const { adapter, link } = this.#context
     const pairs = this.#linkPairs([key])
     for (let attempt = 1; ; attempt++) {
-      const deleted = await storageCall(adapter, () => adapter.deleteLinks({ link, source: sourceKey, targets: [key], mirror: core.symmetrical }))
-      if (deleted > 0) return false
+      if ((await this.#unlink(adapter, [key])) > 0) return false
       if (attempt === 1) this.#assertRequired(through)
       const inserted = await storageCall(adapter, () => adapter.insertLinks({ link, pairs, values: through.values, count: true }))
       if (inserted === undefined || inserted > 0) return true
@@ -580,26 +578,30 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
    * cost a round trip each, as much as the DELETE itself for a few keys.
    */
   async #deleteLinks(keys: readonly Key[] | undefined): Promise<void> {
-    const { adapter, link, sourceKey, core } = this.#context
+    const { adapter, core } = this.#context
     if (!core.events.active) {
-      await storageCall(adapter, () => adapter.deleteLinks({ link, source: sourceKey, targets: keys, mirror: core.symmetrical }))
+      await this.#unlink(adapter, keys)
       return
     }
     await inTransaction(adapter, (tx) => (keys === undefined ? this.#clear(tx) : this.#deleteWithEvents(tx, keys)))
   }
 
   async #deleteWithEvents(tx: RelationAdapter, keys: readonly Key[]): Promise<void> {
-    const { link, sourceKey, core } = this.#context
     await this.#emit(tx, 'pre_remove', keys)
-    await storageCall(tx, () => tx.deleteLinks({ link, source: sourceKey, targets: keys, mirror: core.symmetrical }))
+    await this.#unlink(tx, keys)
     await this.#emit(tx, 'post_remove', keys)
   }
 
   async #clear(tx: RelationAdapter): Promise<void> {
-    const { link, sourceKey, core } = this.#context
     await this.#emit(tx, 'pre_clear', null)
-    await storageCall(tx, () => tx.deleteLinks({ link, source: sourceKey, targets: undefined, mirror: core.symmetrical }))
+    await this.#unlink(tx, undefined)
     await this.#emit(tx, 'post_clear', null)
+  }
+
+  /** Deletes this instance's links to `keys` (every link for `undefined`) on `adapter`; resolves to the rows deleted. */
+  #unlink(adapter: RelationAdapter, keys: readonly Key[] | undefined): Promise<number> {
+    const { link, sourceKey, core } = this.#context
+    return storageCall(adapter, () => adapter.deleteLinks({ link, source: sourceKey, targets: keys, mirror: core.symmetrical }))
   }
 
   async #createLinked(tx: RelationAdapter, values: Row, through: ResolvedThroughValues): Promise<RowOf<T>> {

@@ -293,7 +293,7 @@ export class KnexAdapter implements RelationAdapter {
           return input.count === true ? dialect.countInserted(ignoring, link) : ignoring
         }),
       )
-      inserted += dialect.insertedRows(result) ?? 0
+      if (input.count === true) inserted += dialect.insertedRows(result) ?? 0
     }
     return dialect.countsInserts && input.count === true ? inserted : undefined
   }
