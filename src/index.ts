@@ -48,7 +48,10 @@ export {
   InvalidLookupError,
   isThroughlineError,
   LookupError,
+  MigrationError,
   MissingThroughValueError,
+  SchemaMismatchError,
+  SchemaUnavailableError,
   StorageError,
   TargetNotFoundError,
   ThroughlineError,
@@ -107,6 +110,8 @@ export {
 } from './relation/many-to-many.js'
 export { Prefetched } from './relation/prefetched.js'
 export { RelationQuery } from './relation/relation-query.js'
+export type { SchemaIssue, SchemaIssueKind, SchemaReport } from './schema/check-schema.js'
+export type { ColumnDescription, ColumnFamily, ForeignKeyDescription, TableDescription } from './schema/table-description.js'
 export {
   describeJoinTable,
   keyColumnKind,

@@ -8,6 +8,8 @@
  * (or a few chunks of one statement when bind-parameter limits require it).
  */
 
+import type { TableDescription } from '../schema/table-description.js'
+
 /** A primary-key value, coerced to the model's key type. */
 export type Key = string | number | bigint
 
@@ -328,4 +330,12 @@ export interface RelationAdapter {
   insertTarget(input: InsertTargetInput): Promise<Row>
   /** Updates target rows by key and resolves to how many rows changed. */
   updateTargets(input: UpdateTargetsInput): Promise<number>
+
+  /**
+   * Optional: what the database says about a table (columns, primary key, unique sets,
+   * foreign keys), or `undefined` when there is no such table. `relation.check()` compares it
+   * with the relation; an adapter without it cannot be checked. Read the catalog only: the
+   * comparison rules are the core's.
+   */
+  describeTable?(table: string): Promise<TableDescription | undefined>
 }

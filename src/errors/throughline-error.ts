@@ -13,6 +13,8 @@
  * ```
  */
 
+import type { SchemaIssue, SchemaReport } from '../schema/check-schema.js'
+
 /** Every error code throughline can produce, as a readonly tuple. */
 export const ERROR_CODES = [
   'M2M_INVALID_DEFINITION',
@@ -31,6 +33,10 @@ export const ERROR_CODES = [
   'M2M_MULTIPLE_FOUND',
   'M2M_CONSTRAINT_VIOLATION',
   'M2M_STORAGE',
+  'M2M_SCHEMA_MISMATCH',
+  'M2M_SCHEMA_UNAVAILABLE',
+  'M2M_TABLE_EXISTS',
+  'M2M_TABLE_MISSING',
 ] as const
 
 /** A stable error code, such as `'M2M_UNSAVED_TARGET'`. */
@@ -187,6 +193,53 @@ export class StorageError extends ThroughlineError {
   ) {
     super(options.code ?? 'M2M_STORAGE', `[${adapter}] ${message}`, options)
     this.adapter = adapter
+  }
+}
+
+/**
+ * `relation.check()` found that the database does not fit the relation. `mismatches` lists
+ * every problem found, all at once, each naming its table and column; `report` is the whole
+ * report, warnings included.
+ */
+export class SchemaMismatchError extends ThroughlineError {
+  override readonly name = 'SchemaMismatchError' as const
+  declare readonly code: 'M2M_SCHEMA_MISMATCH'
+  /** The whole report: the mismatches, and the warnings that do not stop the relation from working. */
+  readonly report: SchemaReport
+  /** Every mismatch found, in the order the report lists them. */
+  readonly mismatches: readonly SchemaIssue[]
+
+  constructor(message: string, report: SchemaReport) {
+    super('M2M_SCHEMA_MISMATCH', message)
+    this.report = report
+    this.mismatches = report.mismatches
+  }
+}
+
+/** `relation.check()` was called on an adapter that cannot read its database's schema (it has no `describeTable`). */
+export class SchemaUnavailableError extends ThroughlineError {
+  override readonly name = 'SchemaUnavailableError' as const
+  declare readonly code: 'M2M_SCHEMA_UNAVAILABLE'
+
+  constructor(message: string) {
+    super('M2M_SCHEMA_UNAVAILABLE', message)
+  }
+}
+
+/**
+ * A schema helper of a migration found the database in the wrong state: `createJoinTable` on a
+ * table that exists (`M2M_TABLE_EXISTS`, unless `ifNotExists`), `dropJoinTable` on one that
+ * does not (`M2M_TABLE_MISSING`, unless `ifExists`). `table` names it.
+ */
+export class MigrationError extends ThroughlineError {
+  override readonly name = 'MigrationError' as const
+  declare readonly code: 'M2M_TABLE_EXISTS' | 'M2M_TABLE_MISSING'
+  /** The table the helper was asked to create or drop. */
+  readonly table: string
+
+  constructor(code: 'M2M_TABLE_EXISTS' | 'M2M_TABLE_MISSING', table: string, message: string) {
+    super(code, message)
+    this.table = table
   }
 }
 

@@ -9,6 +9,7 @@ import type { AnyModel, KeyOf, RowOf } from '../model/define-model.js'
 import type { Through, ThroughColumn } from '../model/define-through.js'
 import { isIdentifier } from '../model/identifier.js'
 import { tagRow } from '../model/model-of.js'
+import { checkSchema, type SchemaReport } from '../schema/check-schema.js'
 import { Prefetched } from './prefetched.js'
 import { RelationQuery } from './relation-query.js'
 
@@ -262,6 +263,45 @@ export class Relation<S extends AnyModel, T extends AnyModel, TThrough extends o
     const adapter = this.#requireAdapter()
     const self = this.#core.source === this.#core.target
     return storageCall(adapter, () => adapter.deleteLinks({ link: this.link, source: key, targets: undefined, mirror: self }))
+  }
+
+  /**
+   * Reads the relation's tables in the real database (the join table, the source and target
+   * tables) and compares them with the definition: missing tables and columns, no unique
+   * index or primary key on exactly the pair of a unique relation, NOT NULL columns that
+   * nothing fills, link columns of the wrong key type. Every mismatch is reported at once, in
+   * one `SchemaMismatchError` (`M2M_SCHEMA_MISMATCH`) whose `mismatches` list them; with
+   * none, resolves to the report, whose `warnings` note link columns without foreign keys.
+   * Either side of a relation checks the same tables. Run it first on existing tables.
+   *
+   * Throws `M2M_SCHEMA_UNAVAILABLE` on an adapter that cannot read its schema (no
+   * `describeTable`). The memory adapter has no fixed columns: it reports only a warning.
+   *
+   * @example
+   * ```ts
+   * try {
+   *   const report = await likes.check()
+   *   for (const warning of report.warnings) console.warn(warning.message)
+   * } catch (error) {
+   *   if (error instanceof SchemaMismatchError) console.error(error.mismatches.map((m) => m.message))
+   *   throw error
+   * }
+   * ```
+   */
+  async check(): Promise<SchemaReport> {
+    const { source, target, through, forward } = this.#core
+    return checkSchema(this.#requireAdapter(), {
+      relation: `${source.name}.${this.#core.name}`,
+      table: through.table,
+      primaryKey: through.primaryKey,
+      sourceColumn: through.sourceColumn,
+      targetColumn: through.targetColumn,
+      columns: through.columns,
+      references: forward.references,
+      unique: through.unique,
+      source: source.spec,
+      target: target.spec,
+    })
   }
 
   #query(mode: SourceQuery['mode'], where: Where<T>, options: RelationFilterOptions<TThrough>): RelationQuery<S> {

@@ -24,7 +24,9 @@ import { withoutColumn } from '../../adapter/without-column.js'
 import { coerceSpecKey, readStoredKey } from '../../model/coerce-key.js'
 import { formatValue } from '../../model/define-model.js'
 import { isIdentifier } from '../../model/identifier.js'
+import type { TableDescription } from '../../schema/table-description.js'
 import { connectionState, type ConnectionState, type RowMode } from './connection-state.js'
+import { describeBetterSqlite3Table } from './describe-table.js'
 import type { SqliteDatabase, SqliteStatement, SqliteValue } from './sqlite-database.js'
 import { keysJson, pairsJson } from '../sqlite/keys-json.js'
 import { bindValue, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
@@ -458,6 +460,11 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       return Number(count ?? 0)
     }
     return this.#run(`UPDATE ${quote(target.table)} SET ${assignments.join(', ')} WHERE ${where}`, parameters)
+  }
+
+  /** What SQLite's pragmas say about `table` (see `RelationAdapter.describeTable`); `undefined` when it does not exist. */
+  async describeTable(table: string): Promise<TableDescription | undefined> {
+    return describeBetterSqlite3Table(this.#shared.database, table)
   }
 
   // -------------------------------------------------------------- internals

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex'
 import { describeJoinTable, type ColumnSchema, type TableSchema } from '../../schema/table-schema.js'
+import { MigrationError } from '../../errors/throughline-error.js'
 import { knexDialect } from './knex-dialect.js'
 
 /** The relation `createJoinTable` takes: any relation, either side. */
@@ -125,7 +126,9 @@ export function tableSql(knex: Knex, schema: TableSchema): string[] {
  * Creates the join table of a relation, as {@link describeJoinTable} describes it: the primary
  * key, the two link columns as foreign keys with `ON DELETE CASCADE`, the unique pair, an index
  * for the reverse direction, and the extra columns with the kinds you give (default `string`).
- * Either side of the relation gives the same table.
+ * Either side of the relation gives the same table. On a table that exists it throws a
+ * `MigrationError` with code `M2M_TABLE_EXISTS`, unless `options.ifNotExists` is set; so it
+ * fits a migration's `up`, with {@link dropJoinTable} as its `down`.
  *
  * @example
  * ```ts
@@ -140,11 +143,64 @@ export function tableSql(knex: Knex, schema: TableSchema): string[] {
  * }
  * ```
  */
-export async function createJoinTable(knex: Knex, relation: AnyRelation, extraColumns?: ExtraColumnKinds): Promise<void> {
-  await createTable(knex, describeJoinTable(relation, extraColumns))
+export async function createJoinTable(knex: Knex, relation: AnyRelation, extraColumns?: ExtraColumnKinds, options: CreateJoinTableOptions = {}): Promise<void> {
+  const schema = describeJoinTable(relation, extraColumns)
+  if (await knex.schema.hasTable(schema.table)) {
+    if (options.ifNotExists === true) return
+    throw new MigrationError(
+      'M2M_TABLE_EXISTS',
+      schema.table,
+      `createJoinTable: the table "${schema.table}" already exists. Pass { ifNotExists: true } to leave an existing table as it is (then run relation.check() to see whether it fits), or drop it first (dropJoinTable).`,
+    )
+  }
+  await createTable(knex, schema)
 }
 
 /** The DDL {@link createJoinTable} runs, as SQL strings, for a migration file. */
 export function joinTableSql(knex: Knex, relation: AnyRelation, extraColumns?: ExtraColumnKinds): string[] {
   return tableSql(knex, describeJoinTable(relation, extraColumns))
+}
+
+/** Options of {@link createJoinTable}. */
+export interface CreateJoinTableOptions {
+  /** Leave an existing table as it is instead of throwing `M2M_TABLE_EXISTS`. Default `false`. */
+  readonly ifNotExists?: boolean
+}
+
+/** Options of {@link dropJoinTable} and {@link dropJoinTableSql}. */
+export interface DropJoinTableOptions {
+  /** Do nothing when the table does not exist, instead of throwing `M2M_TABLE_MISSING`. Default `false`. */
+  readonly ifExists?: boolean
+}
+
+/**
+ * Drops the join table of a relation: the `down` of a migration whose `up` ran
+ * {@link createJoinTable}. Either side of the relation drops the same table. Throws a
+ * `MigrationError` with code `M2M_TABLE_MISSING` when there is no such table, unless
+ * `ifExists` is set. The model tables are left alone.
+ *
+ * @example
+ * ```ts
+ * export const up = (knex: Knex) => createJoinTable(knex, publications)
+ * export const down = (knex: Knex) => dropJoinTable(knex, publications)
+ * ```
+ */
+export async function dropJoinTable(knex: Knex, relation: AnyRelation, options: DropJoinTableOptions = {}): Promise<void> {
+  const table = relation.through.table
+  if (!(await knex.schema.hasTable(table))) {
+    if (options.ifExists === true) return
+    throw new MigrationError(
+      'M2M_TABLE_MISSING',
+      table,
+      `dropJoinTable: the table "${table}" does not exist, so there is nothing to drop. Pass { ifExists: true } if that is expected (a migration run down twice).`,
+    )
+  }
+  await knex.schema.dropTable(table)
+}
+
+/** The DDL {@link dropJoinTable} runs (`DROP TABLE`, or `DROP TABLE IF EXISTS` with `ifExists`), as SQL strings, for a migration file. */
+export function dropJoinTableSql(knex: Knex, relation: AnyRelation, options: DropJoinTableOptions = {}): string[] {
+  const table = relation.through.table
+  const builder = options.ifExists === true ? knex.schema.dropTableIfExists(table) : knex.schema.dropTable(table)
+  return builder.toSQL().map((query) => query.sql)
 }

@@ -18,5 +18,15 @@
  * @packageDocumentation
  */
 export { KnexAdapter, type KnexAdapterOptions } from './knex-adapter.js'
-export { createJoinTable, createTable, joinTableSql, tableSql, type ExtraColumnKinds } from './create-table.js'
+export {
+  createJoinTable,
+  createTable,
+  dropJoinTable,
+  dropJoinTableSql,
+  joinTableSql,
+  tableSql,
+  type CreateJoinTableOptions,
+  type DropJoinTableOptions,
+  type ExtraColumnKinds,
+} from './create-table.js'
 export type { KnexDialectName } from './knex-dialect.js'

@@ -27,7 +27,9 @@ import { withoutColumn } from '../../adapter/without-column.js'
 import { coerceSpecKey, readStoredKey } from '../../model/coerce-key.js'
 import { formatValue } from '../../model/define-model.js'
 import { isIdentifier } from '../../model/identifier.js'
+import type { TableDescription } from '../../schema/table-description.js'
 import { chunks, inlinedBytes, largestInlined } from './chunks.js'
+import { describeKnexTable } from './describe-table.js'
 import { exactKeyChecks, exactKeysQuery, missingKeysError, type ExactKeyPart } from './exact-keys.js'
 import { knexDialect, type KnexDialect, type SqlFragment, type StringComparison } from './knex-dialect.js'
 import { toStorageError } from './to-storage-error.js'
@@ -495,6 +497,11 @@ export class KnexAdapter implements RelationAdapter {
       }
     }
     return changed
+  }
+
+  /** What the database's catalog says about `table` (see `RelationAdapter.describeTable`); `undefined` when it does not exist. */
+  async describeTable(table: string): Promise<TableDescription | undefined> {
+    return describeKnexTable(this.#executor(), this.#shared.dialect.name, table)
   }
 
   // -------------------------------------------------------------- internals

@@ -21,6 +21,7 @@ import type {
   UpdateTargetsInput,
 } from '../../adapter/relation-adapter.js'
 import { InvalidArgumentError, StorageError, UnknownColumnError } from '../../errors/throughline-error.js'
+import type { TableDescription } from '../../schema/table-description.js'
 import { coerceKey, coerceSpecKey } from '../../model/coerce-key.js'
 import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../../model/define-model.js'
 import { isIdentifier } from '../../model/identifier.js'
@@ -343,6 +344,16 @@ export class MemoryAdapter implements RelationAdapter {
       }
       return changed
     })
+  }
+
+  /**
+   * The memory store has no fixed schema: a table exists once it is used, takes any column,
+   * and the store enforces a relation's unique pair and foreign keys itself. So every table is
+   * described as `schemaless`, and `relation.check()` on memory reports only a warning saying
+   * that there was nothing to compare: run it on your database's adapter too.
+   */
+  describeTable(table: string): Promise<TableDescription | undefined> {
+    return Promise.resolve({ table, schemaless: true, columns: [], primaryKey: [], unique: [], foreignKeys: [] })
   }
 
   // -------------------------------------------------------------- internals
