@@ -1,5 +1,6 @@
 import type { Condition, LookupOperator, OrderTerm } from '../adapter/relation-adapter.js'
 import { InvalidArgumentError, InvalidLookupError, UnknownColumnError } from '../errors/throughline-error.js'
+import { textFault, valueFault } from '../model/column-value.js'
 import { resolveTargetKey } from '../model/coerce-key.js'
 import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
 import { isIdentifier } from '../model/identifier.js'
@@ -74,16 +75,6 @@ export type ThroughWhere<TThrough> = RowWhere<TThrough>
 /** An ordering term for `orderBy()`: `'title'` or `'-title'`, or `'pk'`. */
 export type OrderBy<M extends AnyModel> = (keyof RowOf<M> & string) | `-${keyof RowOf<M> & string}` | 'pk' | '-pk'
 
-function isScalar(value: unknown): boolean {
-  return (
-    typeof value === 'string' ||
-    typeof value === 'number' ||
-    typeof value === 'bigint' ||
-    typeof value === 'boolean' ||
-    (value instanceof Date && !Number.isNaN(value.getTime()))
-  )
-}
-
 /** What a set of conditions applies to: a model's table, or a join table. */
 export interface ColumnScope {
   /** The table's model or through name, for messages. */
@@ -150,14 +141,21 @@ export function parseConditions(scope: ColumnScope, where: unknown, context: str
     const fail = (expected: string): never => {
       throw new InvalidLookupError(`${context}: ${JSON.stringify(entry)} expects ${expected}; got ${formatValue(value)}.`)
     }
+    // The values a column holds (column-value.ts), binary data aside: null has its own lookups.
     const scalar = (item: unknown): unknown => {
       if (keyModel !== undefined) return resolveTargetKey(item, keyModel, 'filter by')
-      if (!isScalar(item)) fail('a string, number, bigint, boolean or Date')
-      if (typeof item === 'string') text(item)
+      if (typeof item === 'string') return text(item)
+      if (item === null || item === undefined || valueFault(item, { binary: false }) !== undefined) {
+        fail('a string, a finite number, a bigint within 64 bits, a boolean or a valid Date')
+      }
       return item
     }
-    // No stored string holds a NUL character on every database (PostgreSQL refuses them).
-    const text = (item: string): string => (item.includes('\u0000') ? fail('a string without NUL characters') : item)
+    // No stored string holds a NUL character or a lone surrogate alike on every database.
+    const text = (item: string): string => {
+      const fault = textFault(item)
+      if (fault === undefined) return item
+      throw new InvalidLookupError(`${context}: ${JSON.stringify(entry)} got ${fault.what} (${formatValue(item)}), which no database stores as it is. ${fault.fix}`)
+    }
     switch (op) {
       case 'exact':
         if (value === undefined) fail('a value (use null to match missing values)')

@@ -10,6 +10,7 @@ import {
 } from '../errors/throughline-error.js'
 import type { M2MAction, M2MChangedEvent } from '../events/relation-events.js'
 import { coerceKey, resolveTargetKey, type TargetVerb } from '../model/coerce-key.js'
+import { assertColumnValue } from '../model/column-value.js'
 import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
 import type { ValueOrFactory } from '../model/define-through.js'
 import { isIdentifier } from '../model/identifier.js'
@@ -467,21 +468,36 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       }
       const value: unknown = (given as Record<string, unknown>)[column]
       const resolved: unknown = typeof value === 'function' ? (value as () => unknown)() : value
-      // Another foreign key (an `inviter_id`) takes a key of its model, or a row of it.
-      const model = through.references.get(column)
-      if (resolved !== undefined) values[column] = model === undefined || resolved === null ? resolved : resolveTargetKey(resolved, model, 'add')
+      if (resolved !== undefined) values[column] = this.#throughValue(column, resolved, 'throughDefaults')
     }
     const missing: string[] = []
     for (const [column, spec] of through.columns) {
       if (values[column] === undefined && spec.default !== undefined) {
         const fallback: unknown = spec.default
-        values[column] = typeof fallback === 'function' ? (fallback as () => unknown)() : fallback
+        const resolved: unknown = typeof fallback === 'function' ? (fallback as () => unknown)() : fallback
+        if (resolved !== undefined) values[column] = this.#throughValue(column, resolved, `The default of ${through.name}.${column}`)
       }
       if (spec.required === true && (values[column] === undefined || values[column] === null)) missing.push(column)
     }
     return { values, missing }
   }
 
+  /**
+   * A through value as stored: a key of its model for another foreign key (an `inviter_id`,
+   * which takes a key or a row), a value every adapter stores alike otherwise.
+   */
+  #throughValue(column: string, value: unknown, where: string): unknown {
+    const model = this.#context.core.through.references.get(column)
+    if (model !== undefined && value !== null) return resolveTargetKey(value, model, 'add')
+    assertColumnValue(value, where, column)
+    return value
+  }
+
+  /**
+   * The column values of a target row to create or update, checked: known columns, and values
+   * every adapter stores alike (column-value.ts); the primary key is coerced as a key (null
+   * asks for a generated one).
+   */
   #targetValues(fields: unknown, where: string): Row {
     if (typeof fields !== 'object' || fields === null || Array.isArray(fields)) {
       throw new InvalidArgumentError(`${where} takes an object of column values; got ${formatValue(fields)}.`)
@@ -493,7 +509,12 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
         throw new UnknownColumnError(`${where}: ${targetModel.name} has no column ${formatValue(column)}.`)
       }
       const value: unknown = (fields as Record<string, unknown>)[column]
-      if (value !== undefined) values[column] = value
+      if (value === undefined) continue
+      if (column === targetModel.primaryKey) values[column] = value === null ? null : coerceKey(value, targetModel)
+      else {
+        assertColumnValue(value, where, column)
+        values[column] = value
+      }
     }
     return values
   }
@@ -503,7 +524,10 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     const { targetModel } = this.#context
     const plain: Record<string, unknown> = {}
     for (const [name, value] of Object.entries(lookup as Record<string, unknown>)) {
-      if (!name.includes('__')) plain[name === 'pk' ? targetModel.primaryKey : name] = value
+      if (name.includes('__')) continue
+      const column = name === 'pk' ? targetModel.primaryKey : name
+      // A row stands for its key in a lookup (filter() has checked it).
+      plain[column] = column === targetModel.primaryKey && value !== null && value !== undefined ? resolveTargetKey(value, targetModel, 'filter by') : value
     }
     return this.#targetValues(plain, 'lookup')
   }

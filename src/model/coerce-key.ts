@@ -1,5 +1,6 @@
 import type { Key, KeyType, TableSpec } from '../adapter/relation-adapter.js'
 import { InvalidKeyError, UnsavedInstanceError, WrongModelError } from '../errors/throughline-error.js'
+import { textFault } from './column-value.js'
 import { formatValue, type AnyModel } from './define-model.js'
 import { modelOf } from './model-of.js'
 
@@ -35,8 +36,9 @@ export function tryCoerceKey(value: unknown, keyType: KeyType): Key | undefined 
       return big !== undefined && big >= BIGINT_MIN && big <= BIGINT_MAX ? big : undefined
     }
     case 'string': {
-      // A NUL character is never part of a real key, and PostgreSQL cannot even store one.
-      if (typeof value === 'string') return value.includes('\u0000') ? undefined : value
+      // A NUL character is never part of a real key, and PostgreSQL cannot even store one; a
+      // lone surrogate would be stored as U+FFFD, another key (column-value.ts has the rule).
+      if (typeof value === 'string') return textFault(value) === undefined ? value : undefined
       if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined
       if (typeof value === 'bigint') return String(value)
       return undefined
@@ -74,8 +76,11 @@ export function readStoredKey(value: unknown, keyType: KeyType): Key {
 function coerceNamedKey(value: unknown, name: string, primaryKey: string, keyType: KeyType): Key {
   const key = tryCoerceKey(value, keyType)
   if (key === undefined) {
+    const fault = keyType === 'string' && typeof value === 'string' ? textFault(value) : undefined
     throw new InvalidKeyError(
-      `${name} key "${primaryKey}" expected ${EXPECTED[keyType]} but got ${formatValue(value)}. ` + `Pass a saved ${name} or its primary key.`,
+      fault === undefined
+        ? `${name} key "${primaryKey}" expected ${EXPECTED[keyType]} but got ${formatValue(value)}. Pass a saved ${name} or its primary key.`
+        : `${name} key "${primaryKey}" cannot be ${fault.what} (${formatValue(value)}): no row has such a key. ${fault.fix}`,
     )
   }
   return key

@@ -472,6 +472,38 @@ for (const target of knexTargets) {
       })
     })
 
+    describe('binary column values', () => {
+      it('stores a Uint8Array and a Buffer in a binary column, byte for byte, through create and defaults', async () => {
+        // throughline creates no binary columns, but a user's table may have one (bytea, BLOB).
+        const Blob = defineModel<{ id: number; label: string; data: Uint8Array | null }>('KxBlob', { table: 'kx_blob', columns: ['id', 'label', 'data'] })
+        const postBlobs = manyToMany(Post, Blob, { name: 'blobs' })
+        await dropTables(db, ['kx_post_blobs', 'kx_blob'])
+        await db.schema.createTable('kx_blob', (table) => {
+          table.increments('id')
+          table.string('label', 255)
+          table.binary('data').nullable()
+        })
+        await createJoinTable(db, postBlobs)
+        try {
+          const post = (await adapter.insertTarget({ target: Post.spec, values: { title: 'Post' } })) as unknown as PostRow
+          const manager = postBlobs.using(adapter).of(post)
+          const bytes = new Uint8Array([0, 1, 0x7f, 0x80, 0xff, 0])
+          await manager.create({ label: 'typed', data: bytes })
+          await manager.create({ label: 'buffer', data: Buffer.from('\u0000é😀', 'utf8') })
+          await manager.getOrCreate({ label: 'defaults' }, { defaults: { data: new Uint8Array([0xde, 0xad]) } })
+          await manager.updateOrCreate({ label: 'typed' }, { defaults: { data: new Uint8Array([0xbe, 0xef, 0]) } })
+          const stored = Object.fromEntries((await manager.all()).map((row) => [row.label, [...(row.data ?? [])]]))
+          expect(stored).toEqual({ typed: [0xbe, 0xef, 0], buffer: [...Buffer.from('\u0000é😀', 'utf8')], defaults: [0xde, 0xad] })
+          // Other views of bytes are refused: only a Uint8Array (or Buffer) is binary data.
+          await expect(manager.create({ label: 'x', data: new Uint16Array([1]) as never })).rejects.toSatisfy((error) => isThroughlineError(error, 'M2M_INVALID_ARGUMENT'))
+          await expect(manager.create({ label: 'x', data: new ArrayBuffer(1) as never })).rejects.toSatisfy((error) => isThroughlineError(error, 'M2M_INVALID_ARGUMENT'))
+          expect(await manager.count()).toBe(3)
+        } finally {
+          await dropTables(db, ['kx_post_blobs', 'kx_blob'])
+        }
+      })
+    })
+
     describe('strings, as the memory adapter compares and orders them', () => {
       // Case, accents, LIKE wildcards, trailing spaces (ignored by MySQL's PAD SPACE
       // collations), the empty string and NULL. Characters past U+FFFF are left out: JavaScript

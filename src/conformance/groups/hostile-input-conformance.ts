@@ -2,12 +2,17 @@ import assert from 'node:assert/strict'
 import type { Key } from '../../adapter/relation-adapter.js'
 import { isThroughlineError, type ErrorCode } from '../../errors/throughline-error.js'
 import { MAX_LOOKUP_VALUES } from '../../manager/parse-where.js'
+import { defineModel } from '../../model/define-model.js'
+import { defineThrough } from '../../model/define-through.js'
 import { tagRow } from '../../model/model-of.js'
+import { manyToMany } from '../../relation/many-to-many.js'
+import { describeJoinTable } from '../../schema/table-schema.js'
 import type { ConformanceOptions, TestFn } from '../conformance-options.js'
 import { useContext, type ConformanceContext } from '../conformance-context.js'
 import { expectError, expectUnchanged, recordEvents, type RecordedEvent } from '../fixtures/assertions.js'
 import { fixLanded, type PendingFix } from '../fixtures/pending-fixes.js'
-import { reliabilityFixture, ROLE_NOTE_DEFAULT, type RelClubRow, type RelMemberRow } from '../fixtures/reliability.js'
+import { reliabilityFixture, ROLE_NOTE_DEFAULT, type RelClubRow, type RelMemberRow, type RelRoleRow } from '../fixtures/reliability.js'
+import { modelTable } from '../model-table.js'
 
 // Hostile and malformed input, as it arrives from an HTTP request: every kind of bad key, bad
 // column name and bad value, on every method, forward and reverse, plain, symmetrical and
@@ -17,7 +22,37 @@ import { reliabilityFixture, ROLE_NOTE_DEFAULT, type RelClubRow, type RelMemberR
 
 const fx = reliabilityFixture('tl_rel_')
 const { Member, Club, Badge, Token, clubs, friends, roles, badges, tokens } = fx
-const RELATIONS = [clubs, friends, roles, badges, tokens] as const
+
+/** A row with a column of each kind a value can be stored in (binary columns: test/adapters). */
+interface SampleRow {
+  id: number
+  label: string | null
+  count: number | null
+  big: bigint | null
+  flag: boolean | null
+  at: Date | null
+}
+const Sample = defineModel<SampleRow>('RelSample', { table: 'tl_rel_sample', columns: ['id', 'label', 'count', 'big', 'flag', 'at'] })
+/** `Member.samples`: targets with a column of every kind. */
+const samples = manyToMany(Member, Sample, { name: 'samples' })
+/** What the `note` default of {@link badDefaultRoles} returns: set by the test. */
+let badDefault: unknown = null
+/** The roles table again, with a `note` default (a function) that returns {@link badDefault}. */
+const BadDefaultRole = defineThrough<RelRoleRow>('RelRoleBadDefault', {
+  table: fx.Role.table,
+  primaryKey: 'id',
+  foreignKeys: { member_id: Member, club_id: Club, inviter_id: Member },
+  columns: { role: { required: true }, note: { default: () => badDefault as string } },
+})
+const badDefaultRoles = manyToMany(Member, Club, { name: 'bad_default_roles', through: BadDefaultRole, throughFields: ['member_id', 'club_id'], relatedName: '+' })
+const SCHEMA = [
+  ...fx.schema,
+  modelTable(Sample, { label: 'string', count: 'integer', big: 'bigint', flag: 'boolean', at: 'datetime' }),
+  describeJoinTable(samples),
+]
+/** Every table, children first. */
+const TABLES = [samples.through.table, Sample.table, ...fx.tables]
+const RELATIONS = [clubs, friends, roles, badges, tokens, samples, badDefaultRoles] as const
 
 /** A uuid that no token has, and the one that the seed inserts. */
 const TOKEN = '6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f'
@@ -70,7 +105,7 @@ async function allEvents(work: () => Promise<unknown>): Promise<RecordedEvent[]>
 async function rejectedBeforeStorage(ctx: ConformanceContext, work: () => Promise<void>, statements = true): Promise<void> {
   let ran = 0
   const events = await allEvents(() =>
-    expectUnchanged(ctx, fx.tables, async () => {
+    expectUnchanged(ctx, TABLES, async () => {
       ran = await ctx.statements(work)
     }),
   )
@@ -144,6 +179,40 @@ const NOT_INTEGER_KEYS: readonly unknown[] = [
   { id: '1; DROP TABLE tl_rel_member' },
 ]
 
+/** A class whose instances are no column value. */
+class Money {
+  constructor(readonly cents: number) {}
+}
+
+/** Strings with an unpaired UTF-16 surrogate, which SQL databases store as U+FFFD. */
+const LONE_SURROGATES = ['a\uD800b', '\uDC00', 'end \uD83D', '\uDE00 start', '\uDE00\uD83D']
+
+/** Values that no column takes, with a name for the failure message. */
+const NOT_COLUMN_VALUES: readonly (readonly [string, unknown])[] = [
+  ['an array', ['a', 'b']],
+  ['an empty array', []],
+  ['a nested array', [[1]]],
+  ['a plain object', { a: 1 }],
+  ['an object without prototype', Object.create(null) as object],
+  ['an object with toString', { toString: () => 'x' }],
+  ['a Map', new Map([['a', 1]])],
+  ['a Set', new Set([1])],
+  ['a function', () => 'x'],
+  ['a symbol', Symbol('x')],
+  ['a class instance', new Money(5)],
+  ['a boxed string', Object('x') as object],
+  ['an ArrayBuffer', new ArrayBuffer(2)],
+  ['an Int16Array', new Int16Array(2)],
+  ['NaN', Number.NaN],
+  ['Infinity', Number.POSITIVE_INFINITY],
+  ['-Infinity', Number.NEGATIVE_INFINITY],
+  ['an invalid Date', new Date(Number.NaN)],
+  ['a bigint beyond 64 bits', 2n ** 63n],
+  ['a negative bigint beyond 64 bits', -(2n ** 63n) - 1n],
+  ['a string with a NUL character', 'a\u0000b'],
+  ...LONE_SURROGATES.map((text) => [`a lone surrogate ${JSON.stringify(text)}`, text] as const),
+]
+
 /** Registers a test that reads storage directly, waiting for the fixes given. */
 function itChecked(options: ConformanceOptions, name: string, body: TestFn, ...fixes: PendingFix[]): void {
   const { it } = options.test
@@ -183,7 +252,7 @@ export function hostileInputConformance(options: ConformanceOptions): void {
   const { describe, it } = options.test
   const millionKeys = (options.largeCount ?? 100_000) * 10
   describe(`${options.name}: hostile input`, () => {
-    const context = useContext(options, fx.schema)
+    const context = useContext(options, SCHEMA)
 
     itChecked(options, 'refuses unsaved and wrong-model targets on every relation and side, before any statement', async () => {
       const ctx = context()
@@ -667,6 +736,127 @@ export function hostileInputConformance(options: ConformanceOptions): void {
       },
       'F5',
     )
+
+    itChecked(options, 'refuses arrays, objects, non-finite numbers and other values no column holds, in create, defaults and through values, before any statement', async () => {
+      // MariaDB's driver spread an array into the SQL text, PostgreSQL stored an array literal,
+      // SQLite refused it and memory kept it: one rule now, before anything is sent.
+      const ctx = context()
+      const { m1, c1, c2 } = await seed(ctx)
+      const clubsOf = ctx.bind(clubs).of(m1)
+      const samplesOf = ctx.bind(samples).of(m1)
+      const roleOf = ctx.bind(roles).of(m1)
+      await rejectedBeforeStorage(ctx, async () => {
+        for (const [label, value] of NOT_COLUMN_VALUES) {
+          const bad = value as never
+          const argument = async (what: string, work: () => unknown): Promise<void> => {
+            await refuses(`${what} (${label})`, work, 'M2M_INVALID_ARGUMENT')
+          }
+          await argument('create title', () => clubsOf.create({ title: bad, rank: 1 }))
+          await argument('create rank', () => clubsOf.create({ title: 'New', rank: bad }))
+          await argument('samples create', () => samplesOf.create({ label: 'x', count: bad, big: bad, flag: bad, at: bad }))
+          await argument('reverse create', () => ctx.bind(clubs).reverse.of(c2).create({ name: bad }))
+          await argument('getOrCreate defaults', () => clubsOf.getOrCreate({ title: 'New' }, { defaults: { rank: bad } }))
+          await argument('updateOrCreate defaults, row found', () => clubsOf.updateOrCreate({ title: 'Chess' }, { defaults: { rank: bad } }))
+          await argument('updateOrCreate createDefaults', () => clubsOf.updateOrCreate({ title: 'New' }, { createDefaults: { title: bad } }))
+          // A lookup is a filter first: its values are refused as lookup values.
+          await refuses(`getOrCreate lookup (${label})`, () => clubsOf.getOrCreate({ title: 'New', rank: bad }), 'M2M_INVALID_LOOKUP')
+          await refuses(`updateOrCreate lookup (${label})`, () => clubsOf.updateOrCreate({ title: bad }), 'M2M_INVALID_LOOKUP')
+          // Through values, given or returned by a throughDefaults function or a column default.
+          const through = (values: object): { throughDefaults: never } => ({ throughDefaults: values as never })
+          if (typeof value !== 'function') {
+            await argument('throughDefaults add', () => roleOf.add(c2, through({ role: bad })))
+            await argument('throughDefaults set', () => roleOf.set([c1, c2], through({ role: 'x', note: bad })))
+            await argument('throughDefaults set clear', () => roleOf.set([c2], { clear: true, ...through({ role: 'x', note: bad }) }))
+            await argument('throughDefaults reverse add', () => ctx.bind(roles).reverse.of(c2).add(m1, through({ role: bad })))
+          }
+          await argument('throughDefaults function, toggle', () => roleOf.toggle(c2, through({ role: () => value })))
+          await argument('throughDefaults function, create', () => roleOf.create({ title: 'New' }, through({ role: 'x', note: () => value })))
+          badDefault = value
+          try {
+            await argument('a through column default', () => ctx.bind(badDefaultRoles).of(m1).add(c2, through({ role: 'x' })))
+          } finally {
+            badDefault = null
+          }
+        }
+        // A primary key given to create() is a key: refused as one, before any statement.
+        for (const key of [[1], { id: 1 }, Number.NaN, 'abc']) {
+          await refuses(`create with key ${describeValue(key)}`, () => clubsOf.create({ id: key, title: 'New' } as never), 'M2M_INVALID_KEY')
+        }
+      })
+      // The column default that returns a valid value is used, and a value given overrides it.
+      await ctx.bind(badDefaultRoles).of(m1).add(c2, { throughDefaults: { role: 'x', note: 'given' } })
+      assert.deepEqual((await roleOf.throughRows(c2)).map((row) => row.note), ['given'])
+    })
+
+    itChecked(options, 'stores strings, finite numbers, bigints, booleans, null and valid Dates as column values', async () => {
+      const ctx = context()
+      const { m1, c2 } = await seed(ctx)
+      const samplesOf = ctx.bind(samples).of(m1)
+      const at = new Date('2024-02-29T12:34:56.789Z')
+      const created = await samplesOf.create({ label: 'ünï 😀 \uD83D\uDE00', count: -7, big: 2n ** 62n, flag: true, at })
+      await samplesOf.create({ label: null, count: 0, big: -(2n ** 63n), flag: false, at: null })
+      const [found, made] = await samplesOf.getOrCreate({ label: 'g', count: 3 }, { defaults: { big: 2n ** 53n + 2n, at: new Date(0) } })
+      assert.equal(made, true)
+      const [updated, again] = await samplesOf.updateOrCreate({ label: 'g' }, { defaults: { flag: true, count: 2 ** 31 - 1 } })
+      assert.deepEqual([updated.id, again], [found.id, false])
+      // Drivers type the columns their own way: compare what was stored, not the JavaScript type
+      // (the bigints are exact as doubles too, for drivers that read bigint columns as numbers).
+      const stored = (await ctx.rows(Sample.table))
+        .map((row) => ({
+          label: row.label,
+          count: row.count === null ? null : Number(row.count),
+          big: row.big === null ? null : BigInt(row.big as string),
+          flag: row.flag === null ? null : Boolean(row.flag),
+          at: row.at === null || row.at === undefined ? null : new Date(row.at as string).getTime(),
+        }))
+        .sort((a, b) => String(a.label).localeCompare(String(b.label)))
+      assert.deepEqual(stored, [
+        { label: 'g', count: 2 ** 31 - 1, big: 2n ** 53n + 2n, flag: true, at: 0 },
+        { label: 'ünï 😀 😀', count: -7, big: 2n ** 62n, flag: true, at: at.getTime() },
+        { label: null, count: 0, big: -(2n ** 63n), flag: false, at: null },
+      ].sort((a, b) => String(a.label).localeCompare(String(b.label))))
+      assert.equal((await samplesOf.ids()).includes(created.id), true)
+      // Through values: a number and a Date in string columns are the database's business; a
+      // well-formed string with characters beyond the BMP is stored as it is.
+      await ctx.bind(roles).of(m1).add(c2, { throughDefaults: { role: () => 'ünï 😀', note: '😀' } })
+      const [row] = await ctx.bind(roles).of(m1).throughRows(c2)
+      assert.deepEqual([row?.role, row?.note], ['ünï 😀', '😀'])
+    })
+
+    itChecked(options, 'refuses strings with an unpaired UTF-16 surrogate as keys, lookup values and column values, before any statement', async () => {
+      // Every SQL database replaced them with U+FFFD, silently: a key or a value that does not
+      // read back as it was written. Refused as a NUL character is.
+      const ctx = context()
+      const { m1, c2 } = await seed(ctx)
+      const badgesOf = ctx.bind(badges).of(m1)
+      const clubsOf = ctx.bind(clubs).of(m1)
+      await rejectedBeforeStorage(ctx, async () => {
+        for (const text of LONE_SURROGATES) {
+          const label = JSON.stringify(text)
+          await refuses(`badges add(${label})`, () => badgesOf.add(['beta', text]), 'M2M_INVALID_KEY')
+          await refuses(`badges remove(${label})`, () => badgesOf.remove(text), 'M2M_INVALID_KEY')
+          await refuses(`badges set(${label})`, () => badgesOf.set([text]), 'M2M_INVALID_KEY')
+          await refuses(`badges toggle(${label})`, () => badgesOf.toggle(text), 'M2M_INVALID_KEY')
+          await refuses(`badges exists(${label})`, () => badgesOf.exists(text), 'M2M_INVALID_KEY')
+          await refuses(`badges throughRows(${label})`, () => badgesOf.throughRows(text), 'M2M_INVALID_KEY')
+          await refusesAnyway(`badges reverse.of(${label})`, () => ctx.bind(badges).reverse.of(text), 'M2M_INVALID_KEY')
+          await refuses(`badges filter pk(${label})`, () => badgesOf.filter({ pk__in: ['alpha', text] }).count(), 'M2M_INVALID_KEY')
+          await refuses(`badges create key (${label})`, () => badgesOf.create({ code: text, label: 'x' }), 'M2M_INVALID_KEY')
+          for (const where of [{ title: text }, { title__contains: text }, { title__startswith: text }, { title__endswith: text }, { title__in: ['Chess', text] }, { title__gt: text }]) {
+            await refusesAnyway(`clubs filter(${JSON.stringify(where)})`, () => clubsOf.filter(where).count(), 'M2M_INVALID_LOOKUP')
+          }
+          await refuses(`clubs get(${label})`, () => clubsOf.get({ title: text }), 'M2M_INVALID_LOOKUP')
+          await refuses(`badges create label (${label})`, () => badgesOf.create({ code: 'new', label: text }), 'M2M_INVALID_ARGUMENT')
+          await refuses(`clubs create (${label})`, () => clubsOf.create({ title: text }), 'M2M_INVALID_ARGUMENT')
+          await refuses(`roles throughDefaults (${label})`, () => ctx.bind(roles).of(m1).add(c2, { throughDefaults: { role: text } }), 'M2M_INVALID_ARGUMENT')
+        }
+      })
+      // A surrogate pair (one character beyond the BMP) is a well-formed key.
+      await ctx.insert(Badge, { code: 'star \uD83D\uDE00', label: 'S' })
+      await badgesOf.add('star 😀')
+      assert.equal(await badgesOf.exists('star \uD83D\uDE00'), true)
+      assert.deepEqual(await badgesOf.filter({ code__endswith: '😀' }).ids(), ['star 😀'])
+    })
 
     itChecked(options, `takes ${millionKeys.toLocaleString('en-US')} keys in one call, with bounded memory and nothing written`, async () => {
       const ctx = context()
