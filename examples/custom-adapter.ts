@@ -25,6 +25,7 @@ import {
   type SelectSourcesInput,
   type SelectTargetsInput,
   type SelectThroughRowsInput,
+  type TransactionOptions,
   type UpdateTargetsInput,
 } from '../src/index.js'
 import { runAdapterConformance, type TestApi } from '../src/conformance/index.js'
@@ -54,9 +55,13 @@ export class TracingAdapter implements RelationAdapter {
     return this.#inner.statementCount
   }
 
-  transaction<R>(work: (adapter: RelationAdapter) => Promise<R>): Promise<R> {
+  get inTransaction(): boolean {
+    return this.#inner.inTransaction
+  }
+
+  transaction<R>(work: (adapter: RelationAdapter) => Promise<R>, options?: TransactionOptions): Promise<R> {
     // The transaction's adapter is traced too, into the same log.
-    return this.#inner.transaction((tx) => work(new TracingAdapter(tx, this.traces)))
+    return this.#inner.transaction((tx) => work(new TracingAdapter(tx, this.traces)), options)
   }
 
   probeLinks(input: ProbeLinksInput): Promise<ProbeLinksResult> {

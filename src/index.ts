@@ -37,8 +37,10 @@ export type {
   SourceQuery,
   TableSpec,
   TargetQuery,
+  TransactionOptions,
   UpdateTargetsInput,
 } from './adapter/relation-adapter.js'
+export { DEFAULT_RETRY_POLICY, retryConflicts, retryDelay, retryPolicy, type RetryEvent, type RetryPolicy } from './adapter/retry-policy.js'
 export { MemoryAdapter } from './adapters/memory/memory-adapter.js'
 export {
   DefinitionError,
@@ -115,6 +117,8 @@ export type { ColumnDescription, ColumnFamily, ForeignKeyDescription, TableDescr
 export {
   describeJoinTable,
   keyColumnKind,
+  primaryKeyColumns,
+  type ColumnDefault,
   type ColumnKind,
   type ColumnSchema,
   type TableSchema,

@@ -9,7 +9,6 @@
  */
 
 import type { TableDescription } from '../schema/table-description.js'
-
 /** A primary-key value, coerced to the model's key type. */
 export type Key = string | number | bigint
 
@@ -125,6 +124,11 @@ export interface ProbeLinksInput {
 
 /** Result of {@link RelationAdapter.probeLinks}. */
 export interface ProbeLinksResult {
+  /**
+   * Whether `source` has a row in the source table. The manager refuses to link from a source
+   * with no row, whether or not the join table has a foreign key that would.
+   */
+  readonly sourceExists: boolean
   /** The keys of `targets` that have a row in the target table. */
   readonly existing: readonly Key[]
   /** Linked target keys, per the requested scope. */
@@ -245,8 +249,9 @@ export interface AdapterCapabilities {
   readonly maxBindParameters: number
   /**
    * Whether `insertLinks` resolves to the number of rows it inserted (the pairs it skipped as
-   * already there not counted). The manager then toggles without a transaction: DELETE, else
-   * INSERT, and the count says whether another caller linked the pair in between.
+   * already there, or as having no row, not counted). The manager then toggles and creates
+   * without a read: DELETE, else INSERT, and a count of 0 sends it to read why (another caller
+   * linked the pair in between, or a row is missing). Without it, those calls read first.
    */
   readonly countsInserts: boolean
 }
@@ -262,8 +267,12 @@ export interface TransactionOptions {
    * deadlock), not by making every transaction wait for the others.
    */
   readonly isolation?: 'serializable'
-  /** How many times to run `work` again, in a new transaction, when the database aborted it for a conflict with another. */
-  readonly retries?: number
+  /**
+   * Whether `work` may be run again, in a new transaction, when the database aborted it for a
+   * conflict with another (per the adapter's retry policy, `RetryPolicy`). The manager's calls can
+   * always be run again: they re-read what they decide from, and their events are sent again.
+   */
+  readonly retry?: boolean
 }
 
 /**
@@ -281,6 +290,14 @@ export interface RelationAdapter {
    * Tests read it to assert statement budgets.
    */
   readonly statementCount: number
+  /**
+   * Whether this adapter's statements run inside a transaction: the caller's (a Knex
+   * transaction passed in, a `BEGIN` of the caller's own) or one the adapter opened. The
+   * manager then takes a savepoint around every write call, even one of a single statement:
+   * on PostgreSQL a failed statement aborts the whole transaction, and the caller's `COMMIT`
+   * would silently roll back what came before it.
+   */
+  readonly inTransaction: boolean
 
   /**
    * Runs `work` in a transaction and commits when it resolves, rolls back when it rejects.
@@ -293,9 +310,13 @@ export interface RelationAdapter {
   probeLinks(input: ProbeLinksInput): Promise<ProbeLinksResult>
   /**
    * Inserts link rows. With `link.unique`, rows that already exist are skipped, never an error.
-   * Resolves to how many rows were inserted when `capabilities.countsInserts` and the input
-   * asks for it (`count: true`); otherwise it may resolve to `undefined`. Atomic on its own, as
-   * `deleteLinks`.
+   * A pair whose source or target row does not exist is never stored, even in a join table
+   * without foreign keys: it is skipped (as an existing pair is; SQL adapters insert with
+   * `INSERT … SELECT … WHERE EXISTS`) or refused with `M2M_CONSTRAINT_VIOLATION`. An adapter
+   * that cannot do either without a foreign key must not claim `countsInserts`: the manager
+   * then reads before every insert. Resolves to how many rows were inserted when
+   * `capabilities.countsInserts` and the input asks for it (`count: true`); otherwise it may
+   * resolve to `undefined`. Atomic on its own, as `deleteLinks`.
    */
   insertLinks(input: InsertLinksInput): Promise<number | undefined>
   /**

@@ -1,4 +1,4 @@
-import type { Key, LinkSpec, RelationAdapter, Row } from '../adapter/relation-adapter.js'
+import type { Key, LinkSpec, ProbeLinksResult, RelationAdapter, Row } from '../adapter/relation-adapter.js'
 import {
   InvalidArgumentError,
   LookupError,
@@ -145,7 +145,11 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     const keys = this.#resolveTargets(targets, 'add')
     if (keys.length === 0) return
     const through = this.#resolveThroughValues(options)
-    await inTransaction(this.#context.adapter, (tx) => this.#addKeys(tx, keys, through))
+    try {
+      await inTransaction(this.#context.adapter, (tx) => this.#addKeys(tx, keys, through))
+    } catch (error) {
+      throw await this.#explain(error, keys)
+    }
   }
 
   /**
@@ -190,7 +194,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       if (options.clear === true) {
         if (keys.length > 0) {
           const probe = await storageCall(tx, () => tx.probeLinks({ link, source: sourceKey, targets: keys, scope: 'targets' }))
-          this.#assertInsertable(keys, probe.existing, through)
+          this.#assertInsertable(keys, probe, through)
         }
         await this.#clear(tx)
         if (keys.length > 0) await this.#insertWithEvents(tx, keys, through)
@@ -201,10 +205,12 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       const wanted = new Set(keys)
       const removed = probe.linked.filter((key) => !wanted.has(key))
       const added = keys.filter((key) => !linked.has(key))
-      this.#assertInsertable(added, probe.existing, through)
+      this.#assertInsertable(added, probe, through)
       if (removed.length > 0) await this.#deleteWithEvents(tx, removed)
       if (added.length > 0) await this.#insertWithEvents(tx, added, through)
-    }, READ_THEN_WRITE)
+    }, READ_THEN_WRITE).catch(async (error: unknown) => {
+      throw await this.#explain(error, keys)
+    })
   }
 
   /**
@@ -218,39 +224,25 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     const key = resolveTargetKey(target, this.#context.targetModel, 'toggle')
     const through = this.#resolveThroughValues(options)
     const { adapter, link, sourceKey, core } = this.#context
-    // Listeners hear which way the toggle goes before the write: that needs the read.
-    if (core.events.active) {
-      return inTransaction(adapter, async (tx) => {
+    try {
+      // Without a listener, on an adapter that counts inserted rows: no read at all.
+      if (!core.events.active && adapter.capabilities.countsInserts) return await this.#alone((store) => this.#toggleByCounts(store, key, through))
+      // Listeners hear which way the toggle goes before the write, and an adapter that cannot
+      // count inserted rows cannot tell a skipped pair from an inserted one: both read first.
+      // SERIALIZABLE keeps two concurrent toggles of an unlinked pair from both answering true:
+      // the database aborts one, and its retry then reads the pair linked.
+      return await inTransaction(adapter, async (tx) => {
         const probe = await storageCall(tx, () => tx.probeLinks({ link, source: sourceKey, targets: [key], scope: 'targets' }))
         if (probe.linked.length > 0) {
           await this.#deleteWithEvents(tx, [key])
           return false
         }
-        this.#assertInsertable([key], probe.existing, through)
-        await this.#insertWithEvents(tx, [key], through)
-        return true
-      }, READ_THEN_WRITE)
-    }
-    try {
-      if (adapter.capabilities.countsInserts) return await this.#toggleByCounts(key, through)
-      // The DELETE's count says which way it goes. SERIALIZABLE keeps two concurrent toggles
-      // of an unlinked pair from both answering true: the second one's INSERT conflicts with
-      // the first one's, the database aborts it, and its retry then deletes the pair.
-      return await inTransaction(adapter, async (tx) => {
-        if ((await this.#unlink(tx, [key])) > 0) return false
-        this.#assertRequired(through)
+        this.#assertInsertable([key], probe, through)
         await this.#insertWithEvents(tx, [key], through)
         return true
       }, READ_THEN_WRITE)
     } catch (error) {
-      // With no read first, a target with no row reaches the INSERT, which the foreign key (or
-      // the column's type, for a key no row could have) refuses: report it as the read would
-      // have, M2M_TARGET_NOT_FOUND. Only this failure path reads.
-      if (error instanceof ThroughlineError && (error.code === 'M2M_CONSTRAINT_VIOLATION' || error.code === 'M2M_STORAGE')) {
-        const probe = await storageCall(adapter, () => adapter.probeLinks({ link, source: sourceKey, targets: [key], scope: 'targets' })).catch(() => undefined)
-        if (probe !== undefined) this.#assertExisting([key], probe.existing)
-      }
-      throw error
+      throw await this.#explain(error, [key])
     }
   }
 
@@ -262,19 +254,60 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
    * DELETE unlinks it, as a toggle run after that caller's must. Concurrent toggles of a pair
    * thus never lose a flip, with no lock held and nothing to retry.
    */
-  async #toggleByCounts(key: Key, through: ResolvedThroughValues): Promise<boolean> {
-    const { adapter, link } = this.#context
+  async #toggleByCounts(adapter: RelationAdapter, key: Key, through: ResolvedThroughValues): Promise<boolean> {
+    const { link, sourceKey } = this.#context
     const pairs = this.#linkPairs([key])
     for (let attempt = 1; ; attempt++) {
       if ((await this.#unlink(adapter, [key])) > 0) return false
       if (attempt === 1) this.#assertRequired(through)
       const inserted = await storageCall(adapter, () => adapter.insertLinks({ link, pairs, values: through.values, count: true }))
       if (inserted === undefined || inserted > 0) return true
+      // Nothing inserted: a row is missing (the INSERT inserts only pairs whose rows exist,
+      // foreign keys or not), or another caller linked the pair after our DELETE. Only this
+      // path reads, to tell which.
+      const probe = await storageCall(adapter, () => adapter.probeLinks({ link, source: sourceKey, targets: [key], scope: 'targets' }))
+      this.#assertInsertable([key], probe, through)
       // Others keep linking the pair between our two statements: give up rather than spin.
       if (attempt >= TOGGLE_ATTEMPTS) {
         throw new StorageError(adapter.name, `toggle() met a link added by another caller ${String(TOGGLE_ATTEMPTS)} times in a row; try again.`)
       }
     }
+  }
+
+  /**
+   * Runs a write that needs no transaction of its own (a lone DELETE, the counted toggle)
+   * straight on the adapter; inside a transaction (the caller's, or a listener's `event.using`)
+   * in a savepoint, so that a failure undoes only this call and leaves the transaction usable:
+   * on PostgreSQL a failed statement would abort the caller's whole transaction, and its
+   * COMMIT would silently roll back.
+   */
+  #alone<R>(work: (adapter: RelationAdapter) => Promise<R>): Promise<R> {
+    const { adapter } = this.#context
+    return adapter.inTransaction ? inTransaction(adapter, work) : work(adapter)
+  }
+
+  /**
+   * After a failed write (its transaction or savepoint rolled back), the error to report: a
+   * constraint violation that a missing row explains (a foreign key refusing a target or the
+   * source deleted meanwhile, or a key no row could have) becomes `M2M_TARGET_NOT_FOUND`, or a
+   * violation naming the source, by one read on this failure path only; any other error is
+   * reported as it is.
+   */
+  async #explain(error: unknown, keys: readonly Key[]): Promise<unknown> {
+    // Only the storage's own failures (they carry the driver's error): the manager's refusals are explained already.
+    if (!(error instanceof ThroughlineError) || (error.code !== 'M2M_CONSTRAINT_VIOLATION' && error.code !== 'M2M_STORAGE') || error.cause === undefined) return error
+    const { adapter, link, sourceKey } = this.#context
+    const probe = await storageCall(adapter, () => adapter.probeLinks({ link, source: sourceKey, targets: keys, scope: keys.length === 0 ? 'all' : 'targets' })).catch(
+      () => undefined,
+    )
+    if (probe === undefined) return error
+    try {
+      this.#assertExisting(keys, probe.existing, error)
+      this.#assertSource(probe.sourceExists, error)
+    } catch (explained) {
+      return explained
+    }
+    return error
   }
 
   /**
@@ -285,7 +318,11 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     this.#prefetched = undefined
     const values = this.#targetValues(fields, 'create()')
     const through = this.#resolveThroughValues(options)
-    return inTransaction(this.#context.adapter, (tx) => this.#createLinked(tx, values, through))
+    try {
+      return await inTransaction(this.#context.adapter, (tx) => this.#createLinked(tx, values, through))
+    } catch (error) {
+      throw await this.#explain(error, [])
+    }
   }
 
   /**
@@ -532,10 +569,30 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     return this.#targetValues(plain, 'lookup')
   }
 
-  /** Checks that rows for `keys` can be inserted: each target exists and required through values are given. */
-  #assertInsertable(keys: readonly Key[], existing: readonly Key[], through: ResolvedThroughValues): void {
-    this.#assertExisting(keys, existing)
-    if (keys.length > 0) this.#assertRequired(through)
+  /**
+   * Checks, from the read before a write, that rows for `keys` can be inserted: each target
+   * exists, the source exists, and required through values are given.
+   */
+  #assertInsertable(keys: readonly Key[], probe: ProbeLinksResult, through: ResolvedThroughValues): void {
+    this.#assertExisting(keys, probe.existing)
+    if (keys.length === 0) return
+    this.#assertSource(probe.sourceExists)
+    this.#assertRequired(through)
+  }
+
+  /**
+   * Refuses to link from a source with no row, with or without a foreign key on the join table
+   * (`M2M_CONSTRAINT_VIOLATION`, as the foreign key would), naming the model, the key and the column.
+   */
+  #assertSource(exists: boolean, cause?: unknown): void {
+    if (exists) return
+    const { adapter, sourceModel, sourceKey, link } = this.#context
+    throw new StorageError(
+      adapter.name,
+      `constraint violation: no ${sourceModel.name} has ${sourceModel.primaryKey} ${formatValue(sourceKey)}, so nothing can be linked from it ` +
+        `("${link.table}"."${link.sourceColumn}"). Create the row first, or check the key.`,
+      cause === undefined ? { code: 'M2M_CONSTRAINT_VIOLATION' } : { code: 'M2M_CONSTRAINT_VIOLATION', cause },
+    )
   }
 
   /** Checks that every required through column has a value for this call. */
@@ -548,7 +605,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     }
   }
 
-  #assertExisting(keys: readonly Key[], existing: readonly Key[]): void {
+  #assertExisting(keys: readonly Key[], existing: readonly Key[], cause?: unknown): void {
     if (keys.length === 0) return
     const found = new Set(existing)
     const missing = keys.filter((key) => !found.has(key))
@@ -559,6 +616,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       `No ${targetModel.name} has ${targetModel.primaryKey} ${shown}${missing.length > 5 ? ` (and ${String(missing.length - 5)} more)` : ''}. ` +
         'Create the row first, or check the key.',
       missing,
+      cause === undefined ? {} : { cause },
     )
   }
 
@@ -568,7 +626,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     const linked = new Set(probe.linked)
     const missing = keys.filter((key) => !linked.has(key))
     // Keys already linked need nothing: only the ones to insert must exist.
-    this.#assertInsertable(missing, probe.existing, through)
+    this.#assertInsertable(missing, probe, through)
     await this.#insertWithEvents(tx, missing, through)
   }
 
@@ -604,7 +662,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
   async #deleteLinks(keys: readonly Key[] | undefined): Promise<void> {
     const { adapter, core } = this.#context
     if (!core.events.active) {
-      await this.#unlink(adapter, keys)
+      await this.#alone((store) => this.#unlink(store, keys))
       return
     }
     await inTransaction(adapter, (tx) => (keys === undefined ? this.#clear(tx) : this.#deleteWithEvents(tx, keys)))
@@ -637,7 +695,18 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       tx.insertTarget({ target: targetModel.spec, values: values[targetModel.primaryKey] === null ? withoutKey(values, targetModel.primaryKey) : values }),
     )
     const key = coerceKey(row[targetModel.primaryKey], targetModel)
-    await this.#insertWithEvents(tx, [key], through)
+    const { link, sourceKey } = this.#context
+    const counts = tx.capabilities.countsInserts
+    if (!counts) {
+      // The insert cannot tell a pair it skipped for a missing source: read the source first.
+      const probe = await storageCall(tx, () => tx.probeLinks({ link, source: sourceKey, targets: [key], scope: 'targets' }))
+      this.#assertSource(probe.sourceExists)
+    }
+    await this.#emit(tx, 'pre_add', [key])
+    const inserted = await storageCall(tx, () => tx.insertLinks({ link, pairs: this.#linkPairs([key]), values: through.values, count: counts }))
+    // The target row is new: a pair skipped can only be one whose source has no row.
+    if (counts && inserted === 0) this.#assertSource(false)
+    await this.#emit(tx, 'post_add', [key])
     return tagRow(row, targetModel) as RowOf<T>
   }
 

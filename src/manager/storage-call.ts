@@ -17,15 +17,15 @@ export async function storageCall<R>(adapter: RelationAdapter, run: () => Promis
   }
 }
 
-/** Every write: run again (up to 9 times) when the database aborted it for a deadlock. */
-export const WRITE: TransactionOptions = { retries: 9 }
+/** Every write: run again (per the adapter's retry policy) when the database aborted it for a deadlock. */
+export const WRITE: TransactionOptions = { retry: true }
 
 /**
  * Writes that decide from what they read (set, toggle, getOrCreate, updateOrCreate): as if
  * each ran alone, so that concurrent toggles of a pair never lose a flip and concurrent sets
- * never mix, and run again (up to 9 times) when the database aborted one for a conflict.
+ * never mix, and run again (per the adapter's retry policy) when the database aborted one for a conflict.
  */
-export const READ_THEN_WRITE: TransactionOptions = { isolation: 'serializable', retries: 9 }
+export const READ_THEN_WRITE: TransactionOptions = { isolation: 'serializable', retry: true }
 
 /** Carries an error thrown by a transaction's work through the adapter, whatever it is. */
 class WorkFailed extends Error {

@@ -17,8 +17,10 @@ import type {
   SelectTargetsInput,
   SelectThroughRowsInput,
   TableSpec,
+  TransactionOptions,
   UpdateTargetsInput,
 } from '../../adapter/relation-adapter.js'
+import { retryConflicts, retryPolicy, type RetryPolicy } from '../../adapter/retry-policy.js'
 import { InvalidArgumentError, StorageError, ThroughlineError, UnknownColumnError } from '../../errors/throughline-error.js'
 import { withoutColumn } from '../../adapter/without-column.js'
 import { coerceSpecKey, readStoredKey } from '../../model/coerce-key.js'
@@ -29,6 +31,7 @@ import { connectionState, type ConnectionState, type RowMode } from './connectio
 import { describeBetterSqlite3Table } from './describe-table.js'
 import type { SqliteDatabase, SqliteStatement, SqliteValue } from './sqlite-database.js'
 import { keysJson, pairsJson } from '../sqlite/keys-json.js'
+import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
 import { bindValue, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
 
 /** Options of {@link BetterSqlite3Adapter}. */
@@ -39,6 +42,12 @@ export interface BetterSqlite3AdapterOptions {
    * one per query shape. Default 500.
    */
   readonly statementCacheSize?: number
+  /**
+   * How a call is run again after another process held the database (`SQLITE_BUSY`,
+   * `SQLITE_BUSY_SNAPSHOT`…, past the connection's busy timeout): see {@link RetryPolicy}.
+   * Default: `DEFAULT_RETRY_POLICY` (30 retries, jittered waits up to 250 ms).
+   */
+  readonly retry?: Partial<RetryPolicy>
 }
 
 /** A transaction this adapter opened, as seen by the code that runs inside it. */
@@ -53,6 +62,7 @@ interface Scope {
 interface Shared {
   readonly database: SqliteDatabase
   readonly state: ConnectionState
+  readonly retry: RetryPolicy
   statements: number
 }
 
@@ -85,16 +95,11 @@ interface LinkTexts {
 }
 
 interface InsertTexts {
-  /** One row: `VALUES (?, ?, …)`. */
+  /** One row: `SELECT ?, ?, … WHERE EXISTS (source) AND EXISTS (target)`. */
   readonly one: string
-  /** Every row from one source: `SELECT ?, value, … FROM json_each(?)`. */
+  /** Every row from one source: `SELECT ?, value, … FROM json_each(?) WHERE …`. */
   readonly fromSource: string
-  /**
-   * A symmetrical relation's rows: from one source, then their mirror rows back to it
-   * (`SELECT ?, value … UNION ALL SELECT value, ? …`).
-   */
-  readonly mirrored: string
-  /** Any pairs: `SELECT value ->> 0, value ->> 1, … FROM json_each(?)`. */
+  /** Any pairs: `SELECT value ->> 0, value ->> 1, … FROM json_each(?) WHERE …`. */
   readonly pairs: string
 }
 
@@ -108,18 +113,21 @@ function textsOf(link: LinkSpec): LinkTexts {
   const sourceColumn = quote(link.sourceColumn)
   const targetColumn = quote(link.targetColumn)
   const table = quote(link.table)
+  // The source row: one more row (marked 2, or 1 in the third column) when the source exists.
+  const sourceRow = (columns: string): string =>
+    `SELECT ${columns} FROM ${quote(link.source.table)} WHERE ${quote(link.source.primaryKey)} = ?`
   const probe =
-    `SELECT ${keyColumn(pk, target.keyType)}, ${L}.${targetColumn} FROM ${quote(target.table)} AS ${T} ` +
+    `SELECT ${keyColumn(pk, target.keyType)}, ${L}.${targetColumn}, 0 FROM ${quote(target.table)} AS ${T} ` +
     `LEFT JOIN ${table} AS ${L} ON ${L}.${targetColumn} = ${pk} AND ${L}.${sourceColumn} = ? WHERE `
   const ord = link.primaryKey === undefined ? 'NULL' : quote(link.primaryKey)
-  const linked = `SELECT 1, ${keyColumn(targetColumn, target.keyType)}, ${ord} FROM ${table} WHERE ${sourceColumn} = ?`
+  const linked = `SELECT 1, ${keyColumn(targetColumn, target.keyType)}, ${ord} FROM ${table} WHERE ${sourceColumn} = ? UNION ALL ${sourceRow('2, NULL, NULL')}`
   const existing = `SELECT 0, ${keyColumn(quote(target.primaryKey), target.keyType)}, NULL FROM ${quote(target.table)} WHERE ${inJson(quote(target.primaryKey))}`
   // Linked rows in link-row order (the order events report them in); existence rows first.
   const order = link.primaryKey === undefined ? '' : ' ORDER BY 3'
   const remove = `DELETE FROM ${table} WHERE `
   texts = {
-    probeOne: `${probe}${pk} = ?`,
-    probeMany: `${probe}${inJson(pk)}`,
+    probeOne: `${probe}${pk} = ? UNION ALL ${sourceRow('NULL, NULL, 1')}`,
+    probeMany: `${probe}${inJson(pk)} UNION ALL ${sourceRow('NULL, NULL, 1')}`,
     probeAll: `${linked}${order}`,
     probeAllWithTargets: `${linked} UNION ALL ${existing}${order}`,
     deleteOne: `${remove}${sourceColumn} = ? AND ${targetColumn} = ?`,
@@ -141,14 +149,17 @@ function insertTexts(link: LinkSpec, texts: LinkTexts, extra: readonly string[])
   if (found !== undefined) return found
   const columns = [link.sourceColumn, link.targetColumn, ...extra].map(quote).join(', ')
   const extraParameters = extra.map(() => ', ?').join('')
-  // An upsert's SELECT needs a WHERE clause, or SQLite reads ON CONFLICT as a join constraint.
-  const conflict = link.unique ? ` WHERE true ON CONFLICT (${quote(link.sourceColumn)}, ${quote(link.targetColumn)}) DO NOTHING` : ''
+  // Only pairs whose source and target rows exist are inserted, foreign keys or not. The WHERE
+  // clause also keeps SQLite from reading ON CONFLICT as a join constraint.
+  const exists = (source: string, target: string): string =>
+    ` WHERE EXISTS (SELECT 1 FROM ${quote(link.source.table)} WHERE ${quote(link.source.primaryKey)} = ${source})` +
+    ` AND EXISTS (SELECT 1 FROM ${quote(link.target.table)} WHERE ${quote(link.target.primaryKey)} = ${target})`
+  const conflict = link.unique ? ` ON CONFLICT (${quote(link.sourceColumn)}, ${quote(link.targetColumn)}) DO NOTHING` : ''
   const head = `INSERT INTO ${quote(link.table)} (${columns}) `
   found = {
-    one: `${head}VALUES (?, ?${extraParameters})${link.unique ? ` ON CONFLICT (${quote(link.sourceColumn)}, ${quote(link.targetColumn)}) DO NOTHING` : ''}`,
-    fromSource: `${head}SELECT ?, value${extraParameters} FROM json_each(?)${conflict}`,
-    mirrored: `${head}SELECT ?, value${extraParameters} FROM json_each(?) UNION ALL SELECT value, ?${extraParameters} FROM json_each(?)${conflict}`,
-    pairs: `${head}SELECT value ->> 0, value ->> 1${extraParameters} FROM json_each(?)${conflict}`,
+    one: `${head}SELECT ?, ?${extraParameters}${exists('?', '?')}${conflict}`,
+    fromSource: `${head}SELECT ?, value${extraParameters} FROM json_each(?)${exists('?', 'value')}${conflict}`,
+    pairs: `${head}SELECT value ->> 0, value ->> 1${extraParameters} FROM json_each(?)${exists('value ->> 0', 'value ->> 1')}${conflict}`,
   }
   texts.inserts.set(signature, found)
   return found
@@ -197,7 +208,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       if (!Number.isSafeInteger(size) || size < 16) {
         throw new InvalidArgumentError(`statementCacheSize must be a whole number of at least 16; got ${formatValue(size)}.`)
       }
-      shared = { database, state: connectionState(database, size), statements: 0 }
+      shared = { database, state: connectionState(database, size), retry: retryPolicy(options.retry), statements: 0 }
     }
     this.#shared = shared
     this.#scope = scope
@@ -208,11 +219,25 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     return this.#shared.statements
   }
 
+  /** Whether statements run in a transaction: one this adapter opened, or a `BEGIN` of the caller's on the connection. */
+  get inTransaction(): boolean {
+    return this.#activeScope() !== undefined || this.#shared.database.inTransaction
+  }
+
   // -------------------------------------------------------------- contract
 
-  async transaction<R>(work: (adapter: RelationAdapter) => Promise<R>): Promise<R> {
+  async transaction<R>(work: (adapter: RelationAdapter) => Promise<R>, options: TransactionOptions = {}): Promise<R> {
     const active = this.#activeScope()
     if (active !== undefined) return this.#savepoint(active, work)
+    const attempt = { nested: false }
+    if (options.retry !== true) return this.#transactionOnce(work, attempt)
+    // Another process held the database past the busy timeout: run the whole call again, in a
+    // new transaction. Only a transaction of ours: a savepoint in the caller's transaction
+    // cannot be, the caller's snapshot and writes are the caller's to run again.
+    return retryConflicts(this.#shared.retry, (error) => !attempt.nested && isSqliteBusy(error), () => this.#transactionOnce(work, attempt))
+  }
+
+  async #transactionOnce<R>(work: (adapter: RelationAdapter) => Promise<R>, attempt: { nested: boolean }): Promise<R> {
     const { database, state } = this.#shared
     const wait = state.lock.acquire()
     if (wait !== undefined) await wait
@@ -220,7 +245,12 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       // Inside a transaction of the caller's own (BEGIN run directly on the connection), a
       // savepoint: the caller commits or rolls back the whole.
       const nested = database.inTransaction
-      this.#control(nested ? 'SAVEPOINT throughline' : 'BEGIN')
+      attempt.nested = nested
+      // The manager opens a transaction only to write. IMMEDIATE takes the write lock at once,
+      // waiting for it through the busy timeout: a deferred BEGIN would read first and then
+      // fail to upgrade (SQLITE_BUSY, at once, or SQLITE_BUSY_SNAPSHOT in WAL mode when
+      // another process wrote since the read), which no wait mends.
+      this.#control(nested ? 'SAVEPOINT throughline' : 'BEGIN IMMEDIATE')
       const scope: Scope = { database, open: true, savepoints: 0 }
       let result: R
       try {
@@ -252,13 +282,15 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     const keyType = link.target.keyType
     if (scope === 'targets') {
       const one = targets.length === 1
-      const rows = this.#all(one ? texts.probeOne : texts.probeMany, 'raw', [source, one ? targets[0] : keysJson(targets, keyType)]) as unknown[][]
+      const all = this.#all(one ? texts.probeOne : texts.probeMany, 'raw', [source, one ? targets[0] : keysJson(targets, keyType), source]) as unknown[][]
+      const sourceExists = all.some((row) => row[2] === 1)
+      const rows = sourceExists ? all.filter((row) => row[2] !== 1) : all
       if (one) {
         // The common case (toggle, add of one): no sets.
         const key = targets[0]!
         const found = rows.some((row) => readStoredKey(row[0], keyType) === key)
         const linked = found && rows.some((row) => row[1] !== null)
-        return { existing: found ? [key] : [], linked: linked ? [key] : [] }
+        return { sourceExists, existing: found ? [key] : [], linked: linked ? [key] : [] }
       }
       const existing = new Set<Key>()
       const linked = new Set<Key>()
@@ -268,19 +300,26 @@ export class BetterSqlite3Adapter implements RelationAdapter {
         if (row[1] !== null) linked.add(key)
       }
       // Keys are compared as the model types them: a row found under another spelling does not count.
-      return { existing: targets.filter((key) => existing.has(key)), linked: targets.filter((key) => linked.has(key)) }
+      return { sourceExists, existing: targets.filter((key) => existing.has(key)), linked: targets.filter((key) => linked.has(key)) }
     }
     const rows = (
-      targets.length === 0 ? this.#all(texts.probeAll, 'raw', [source]) : this.#all(texts.probeAllWithTargets, 'raw', [source, keysJson(targets, keyType)])
+      targets.length === 0
+        ? this.#all(texts.probeAll, 'raw', [source, source])
+        : this.#all(texts.probeAllWithTargets, 'raw', [source, source, keysJson(targets, keyType)])
     ) as unknown[][]
+    let sourceExists = false
     const existing = new Set<Key>()
     const linked = new Set<Key>()
     for (const row of rows) {
+      if (row[0] === 2) {
+        sourceExists = true
+        continue
+      }
       const key = readStoredKey(row[1], keyType)
       if (row[0] === 1) linked.add(key)
       else existing.add(key)
     }
-    return { existing: targets.filter((key) => existing.has(key)), linked: [...linked] }
+    return { sourceExists, existing: targets.filter((key) => existing.has(key)), linked: [...linked] }
   }
 
   async insertLinks(input: InsertLinksInput): Promise<number> {
@@ -300,20 +339,11 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     }
     const inserts = insertTexts(link, texts, extra)
     const [first] = pairs
-    if (pairs.length === 1) return this.#run(inserts.one, [first![0], first![1], ...extraValues])
+    if (pairs.length === 1) return this.#run(inserts.one, [first![0], first![1], ...extraValues, first![0], first![1]])
     const source = first![0]
-    // The rows from one source (every add), then, on a symmetrical relation, their mirror rows.
-    let split = 0
-    while (split < pairs.length && pairs[split]![0] === source) split++
-    let mirrored = split
-    while (mirrored < pairs.length && pairs[mirrored]![1] === source) mirrored++
-    if (split === pairs.length) {
-      return this.#run(inserts.fromSource, [source, ...extraValues, keysJson(pairs.map((pair) => pair[1]), link.target.keyType)])
-    }
-    if (mirrored === pairs.length) {
-      const forward = keysJson(pairs.slice(0, split).map((pair) => pair[1]), link.target.keyType)
-      const back = keysJson(pairs.slice(split).map((pair) => pair[0]), link.source.keyType)
-      return this.#run(inserts.mirrored, [source, ...extraValues, forward, source, ...extraValues, back])
+    // Every add's rows come from one source; a symmetrical relation's mirror rows do not.
+    if (pairs.every((pair) => pair[0] === source)) {
+      return this.#run(inserts.fromSource, [source, ...extraValues, keysJson(pairs.map((pair) => pair[1]), link.target.keyType), source])
     }
     return this.#run(inserts.pairs, [...extraValues, pairsJson(pairs, link.source.keyType, link.target.keyType)])
   }
@@ -487,6 +517,10 @@ export class BetterSqlite3Adapter implements RelationAdapter {
    */
   #exec<R>(work: () => R): R | Promise<R> {
     if (this.#activeScope() !== undefined) return work()
+    return this.#whenFree(() => this.#aloneOrAgain(work))
+  }
+
+  #whenFree<R>(work: () => R | Promise<R>): R | Promise<R> {
     const { lock } = this.#shared.state
     if (lock.free) return work()
     return (lock.acquire() ?? Promise.resolve()).then(() => {
@@ -496,6 +530,23 @@ export class BetterSqlite3Adapter implements RelationAdapter {
         lock.release()
       }
     })
+  }
+
+  /**
+   * Runs a statement outside a transaction of ours. When it is a transaction of its own (no
+   * `BEGIN` of the caller's is open) and another process held the database, it is run again,
+   * as a transaction of ours would be: a statement that failed wrote nothing.
+   */
+  #aloneOrAgain<R>(work: () => R): R | Promise<R> {
+    try {
+      return work()
+    } catch (error) {
+      // Read at once, before anything else can use the connection.
+      // (The StorageError of a statement carries the driver's error as its cause.)
+      if (this.#shared.database.inTransaction || !isSqliteBusy(field(error, 'cause'))) throw error
+      // The failed attempt already waited through the busy timeout: the first retry runs at once.
+      return retryConflicts(this.#shared.retry, isSqliteBusy, () => Promise.resolve().then(() => this.#whenFree(work)))
+    }
   }
 
   async #savepoint<R>(scope: Scope, work: (adapter: RelationAdapter) => Promise<R>): Promise<R> {

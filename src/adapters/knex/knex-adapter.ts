@@ -22,6 +22,7 @@ import type {
   TransactionOptions,
   UpdateTargetsInput,
 } from '../../adapter/relation-adapter.js'
+import { retryConflicts, retryPolicy, type RetryPolicy } from '../../adapter/retry-policy.js'
 import { InvalidArgumentError, StorageError, UnknownColumnError } from '../../errors/throughline-error.js'
 import { withoutColumn } from '../../adapter/without-column.js'
 import { coerceSpecKey, readStoredKey } from '../../model/coerce-key.js'
@@ -42,6 +43,12 @@ export interface KnexAdapterOptions {
    * `SQLITE_MAX_VARIABLE_NUMBER=999`, a proxy with its own limit.
    */
   readonly maxBindParameters?: number
+  /**
+   * How a call is run again after the database aborted its transaction for a conflict with
+   * another (PostgreSQL `40001`/`40P01`, MySQL/MariaDB deadlocks and lock wait timeouts,
+   * SQLite busy): see {@link RetryPolicy}. Default: `DEFAULT_RETRY_POLICY` (30 retries, jittered waits up to 250 ms).
+   */
+  readonly retry?: Partial<RetryPolicy>
 }
 
 /** A transaction opened by a {@link KnexAdapter}, as seen by the code that runs inside it. */
@@ -58,6 +65,7 @@ interface Shared {
   readonly dialect: KnexDialect
   readonly name: string
   readonly maxBindParameters: number
+  readonly retry: RetryPolicy
   statements: number
 }
 
@@ -126,7 +134,14 @@ export class KnexAdapter implements RelationAdapter {
       if (!Number.isSafeInteger(max) || max < 16) {
         throw new InvalidArgumentError(`maxBindParameters must be a whole number of at least 16; got ${formatValue(max)}.`)
       }
-      shared = { root: knex, dialect, name: `knex(${dialect.name})`, maxBindParameters: Math.min(max, dialect.maxBindParameters), statements: 0 }
+      shared = {
+        root: knex,
+        dialect,
+        name: `knex(${dialect.name})`,
+        maxBindParameters: Math.min(max, dialect.maxBindParameters),
+        retry: retryPolicy(options.retry),
+        statements: 0,
+      }
     }
     this.#shared = shared
     this.#scope = scope
@@ -139,6 +154,11 @@ export class KnexAdapter implements RelationAdapter {
     return this.#shared.statements
   }
 
+  /** Whether statements run in a transaction: the caller's (a Knex transaction passed in) or one this adapter opened. */
+  get inTransaction(): boolean {
+    return isTransaction(this.#executor())
+  }
+
   // -------------------------------------------------------------- contract
 
   async transaction<R>(work: (adapter: RelationAdapter) => Promise<R>, options: TransactionOptions = {}): Promise<R> {
@@ -147,24 +167,17 @@ export class KnexAdapter implements RelationAdapter {
     // caller's transaction, this is a savepoint.
     const own = !isTransaction(outer)
     const isolation = own && options.isolation === 'serializable' && this.#shared.dialect.name !== 'sqlite' ? 'serializable' : undefined
-    return this.#retryingConflicts(own ? options.retries ?? 0 : 0, () => this.#transactionOnce(outer, work, isolation))
+    const once = (): Promise<R> => this.#transactionOnce(outer, work, isolation)
+    return own && options.retry === true ? this.#retryingConflicts(once) : once()
   }
 
   /**
-   * Runs `run` again, up to `retries` times, when the database aborted it for a conflict with
+   * Runs `run` again, per the retry policy, when the database aborted it for a conflict with
    * another transaction (and so rolled all of it back).
    */
-  async #retryingConflicts<R>(retries: number, run: () => Promise<R>): Promise<R> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await run()
-      } catch (error) {
-        if (attempt > retries || !causes(error).some((cause) => this.#shared.dialect.isConflict(cause))) throw error
-        // Wait a little (at random, longer each time), so that the transaction it conflicted
-        // with can finish first.
-        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(100, 2 ** attempt)))
-      }
-    }
+  #retryingConflicts<R>(run: () => Promise<R>): Promise<R> {
+    const { dialect, retry } = this.#shared
+    return retryConflicts(retry, (error) => dialect.isConflict(error), run)
   }
 
   async #transactionOnce<R>(outer: Knex, work: (adapter: RelationAdapter) => Promise<R>, isolation: 'serializable' | undefined): Promise<R> {
@@ -201,20 +214,37 @@ export class KnexAdapter implements RelationAdapter {
     const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, [bindKey(source)], link.source.keyType)
     const existing = new Set<Key>()
     const linked = new Set<Key>()
-    const size = this.#keysPerStatement(target.keyType, dialect.bindsPerKey(link.source.keyType), targets)
+    // Beside the target keys: the source key, in the join condition and in the source row.
+    const size = this.#keysPerStatement(target.keyType, 2 * dialect.bindsPerKey(link.source.keyType), targets)
+
+    // The source row, as one more row of the first statement, its columns the given literals:
+    // it is there when the source exists.
+    const sourceRow = (builder: Knex.QueryBuilder, columns: Readonly<Record<string, string>>): Knex.QueryBuilder =>
+      builder
+        .select(...Object.entries(columns).map(([column, literal]) => db.raw(`${literal} AS ??`, [column])))
+        .from({ [S]: link.source.table })
+        .whereRaw(...raw(dialect.keysIn(`${S}.${link.source.primaryKey}`, [bindKey(source)], link.source.keyType)))
+    let sourceExists = false
 
     if (scope === 'targets') {
       // One LEFT JOIN per chunk: every given target that exists, with its link from source if any.
-      for (const chunk of chunks(targets, size)) {
-        const rows = await this.#statement<Row[]>(() =>
-          db({ [T]: target.table })
-            .select(this.#keyColumn(db, `${T}.${target.primaryKey}`, target.keyType, 'k'), { linked: `${L}.${link.targetColumn}` })
+      for (const [index, chunk] of chunks(targets, size).entries()) {
+        const rows = await this.#statement<Row[]>(() => {
+          const builder = db({ [T]: target.table })
+            .select(this.#keyColumn(db, `${T}.${target.primaryKey}`, target.keyType, 'k'), { linked: `${L}.${link.targetColumn}` }, db.raw('0 AS ??', ['src']))
             .leftJoin({ [L]: link.table }, function () {
               this.on(`${L}.${link.targetColumn}`, '=', `${T}.${target.primaryKey}`).andOn(db.raw(sourceCondition.sql, sourceCondition.bindings))
             })
-            .whereRaw(...raw(dialect.keysIn(`${T}.${target.primaryKey}`, chunk.map(bindKey), target.keyType))),
-        )
+            .whereRaw(...raw(dialect.keysIn(`${T}.${target.primaryKey}`, chunk.map(bindKey), target.keyType)))
+          return index > 0 ? builder : builder.unionAll(function () {
+            sourceRow(this, { k: 'NULL', linked: 'NULL', src: '1' })
+          })
+        })
         for (const row of rows) {
+          if (Number(row.src) === 1) {
+            sourceExists = true
+            continue
+          }
           const key = readStoredKey(row.k, target.keyType)
           existing.add(key)
           if (row.linked !== null && row.linked !== undefined) linked.add(key)
@@ -222,7 +252,7 @@ export class KnexAdapter implements RelationAdapter {
       }
       // Keys are compared as the model types them: a row found under another spelling
       // ('ABC' for 'abc' on a case-insensitive collation) does not count.
-      return { existing: targets.filter((key) => existing.has(key)), linked: targets.filter((key) => linked.has(key)) }
+      return { sourceExists, existing: targets.filter((key) => existing.has(key)), linked: targets.filter((key) => linked.has(key)) }
     }
 
     // Scope 'all': the linked keys of source and the existing keys among targets, in one
@@ -245,20 +275,29 @@ export class KnexAdapter implements RelationAdapter {
           )
           .from({ [L]: link.table })
           .whereRaw(sourceCondition.sql, sourceCondition.bindings)
+          // linked = 2: the source row exists.
+          .unionAll(function () {
+            sourceRow(this, { linked: '2', k: 'NULL', ord: 'NULL' })
+          })
         return chunk.length === 0 ? linkedPart : linkedPart.unionAll(function () {
           existence(this)
         })
       })
       for (const row of rows) {
+        const kind = Number(row.linked)
+        if (kind === 2) {
+          sourceExists = true
+          continue
+        }
         const key = readStoredKey(row.k, target.keyType)
-        if (Number(row.linked) === 1) order.push({ key, ord: row.ord })
+        if (kind === 1) order.push({ key, ord: row.ord })
         else existing.add(key)
       }
     }
     // Linked keys in link-row order, as memory lists them (the order events report them in).
     order.sort((a, b) => compareOrd(a.ord, b.ord))
     for (const { key } of order) linked.add(key)
-    return { existing: targets.filter((key) => existing.has(key)), linked: [...linked] }
+    return { sourceExists, existing: targets.filter((key) => existing.has(key)), linked: [...linked] }
   }
 
   async insertLinks(input: InsertLinksInput): Promise<number | undefined> {
@@ -267,6 +306,13 @@ export class KnexAdapter implements RelationAdapter {
     const { dialect } = this.#shared
     const extra: Row = {}
     for (const [column, value] of Object.entries(values)) if (value !== undefined) extra[column] = value
+    if (dialect.insertPairs !== undefined) {
+      // One statement whatever the number of pairs (they travel as one or two parameters),
+      // which inserts only pairs whose rows exist: atomic on its own.
+      const insert = dialect.insertPairs(link, pairs, extra)
+      const result = await this.#alone(db, () => this.#statement(() => db.raw(insert.sql, insert.bindings)))
+      return input.count === true ? dialect.insertedRows(result) : undefined
+    }
     // Pairs come sorted by (source, target): concurrent adds of overlapping keys take their
     // index locks in one order and wait for each other, where differing orders could deadlock.
     const rows = pairs.map(([source, target]) => ({ ...extra, [link.sourceColumn]: source, [link.targetColumn]: target }))
@@ -291,8 +337,7 @@ export class KnexAdapter implements RelationAdapter {
       const result = await this.#alone(db, () =>
         this.#statement(() => {
           const insert = db(link.table).insert(chunk as Record<string, Knex.Value>[])
-          const ignoring = link.unique ? dialect.ignoreDuplicatePairs(insert, link, db) : insert
-          return input.count === true ? dialect.countInserted(ignoring, link) : ignoring
+          return link.unique ? dialect.ignoreDuplicatePairs(insert, link, db) : insert
         }),
       )
       if (input.count === true) inserted += dialect.insertedRows(result) ?? 0
@@ -336,7 +381,7 @@ export class KnexAdapter implements RelationAdapter {
    * of ours would be.
    */
   #alone<R>(db: Knex, run: () => Promise<R>): Promise<R> {
-    return isTransaction(db) ? run() : this.#retryingConflicts(ALONE.retries ?? 0, run)
+    return isTransaction(db) ? run() : this.#retryingConflicts(run)
   }
 
   async selectTargets(input: SelectTargetsInput): Promise<Row[]> {
@@ -450,7 +495,11 @@ export class KnexAdapter implements RelationAdapter {
         throw new InvalidArgumentError(`${target.model} rows need a "${target.primaryKey}" value: only integer keys are generated.`)
       }
     } else {
-      row[target.primaryKey] = bindKey(coerceSpecKey(given, target))
+      const key = coerceSpecKey(given, target)
+      // knex cannot quote a BigInt into the message of a failed SQLite statement (it throws a
+      // TypeError instead, losing the driver's error): a 64-bit key goes as its digits, which
+      // the INTEGER column's affinity stores as the same integer, exactly.
+      row[target.primaryKey] = typeof key === 'bigint' && this.#shared.dialect.name === 'sqlite' ? String(key) : bindKey(key)
     }
     let stored: Row | undefined
     if (this.#shared.dialect.returning) {
@@ -475,7 +524,7 @@ export class KnexAdapter implements RelationAdapter {
     // A given key is stored as given (and a 64-bit one could come back rounded); a generated
     // one is read back.
     const key = row[target.primaryKey]
-    stored[target.primaryKey] = key === undefined ? readStoredKey(stored[target.primaryKey], target.keyType) : key
+    stored[target.primaryKey] = readStoredKey(key === undefined ? stored[target.primaryKey] : key, target.keyType)
     return stored
   }
 
@@ -697,7 +746,7 @@ export class KnexAdapter implements RelationAdapter {
 }
 
 // An operation run outside a transaction: retried as a write call's transaction is.
-const ALONE: TransactionOptions = { retries: 9 }
+const ALONE: TransactionOptions = { retry: true }
 
 /** Whether `db` is a transaction (the caller's, or one of ours), rather than a Knex instance. */
 function isTransaction(db: Knex): boolean {
@@ -782,17 +831,6 @@ function applyCondition(builder: Knex.QueryBuilder, dialect: KnexDialect, alias:
       else builder.whereRaw(`?? ${RANGE[op]} ${dialect.valuePlaceholder(value)}`, [name, bindValue(value)])
       return
   }
-}
-
-/** An error and its causes, nearest first (a few levels: the manager's wrapper, a StorageError, the driver's). */
-function causes(error: unknown): unknown[] {
-  const chain: unknown[] = []
-  let current: unknown = error
-  for (let depth = 0; depth < 4 && current !== undefined && current !== null; depth++) {
-    chain.push(current)
-    current = (current as { cause?: unknown }).cause
-  }
-  return chain
 }
 
 /** A fragment as `whereRaw`/`orderByRaw` arguments. */

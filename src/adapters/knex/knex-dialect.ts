@@ -1,7 +1,8 @@
 import type { Knex } from 'knex'
 import type { Key, KeyType, LinkSpec } from '../../adapter/relation-adapter.js'
 import { InvalidArgumentError } from '../../errors/throughline-error.js'
-import { keysJson } from '../sqlite/keys-json.js'
+import { keysJson, pairsJson } from '../sqlite/keys-json.js'
+import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
 
 /** The databases the Knex adapter supports. */
 export type KnexDialectName = 'sqlite' | 'pg' | 'mysql'
@@ -42,10 +43,16 @@ export interface KnexDialect {
    * and only those: foreign-key and not-null failures must still raise.
    */
   ignoreDuplicatePairs(insert: Knex.QueryBuilder, link: LinkSpec, knex: Knex): Knex.QueryBuilder
-  /** Whether {@link KnexDialect.insertedRows} can tell how many rows an INSERT inserted. */
+  /**
+   * The INSERT of every pair as one statement that inserts only the pairs whose source and
+   * target rows exist (`INSERT … SELECT … WHERE EXISTS`), skipping the others as it skips
+   * existing pairs: a join table without foreign keys then never gets a link to a missing row,
+   * even from a call that did not read first. `undefined` where the dialect has none (MySQL:
+   * multi-row `VALUES`, after the manager's read).
+   */
+  insertPairs?(link: LinkSpec, pairs: readonly (readonly [Key, Key])[], extra: Readonly<Record<string, unknown>>): SqlFragment
+  /** Whether {@link KnexDialect.insertedRows} can tell how many rows an {@link KnexDialect.insertPairs} statement inserted. */
   readonly countsInserts: boolean
-  /** The INSERT, made to report how many rows it inserted (where that needs more than the statement). */
-  countInserted(insert: Knex.QueryBuilder, link: LinkSpec): Knex.QueryBuilder
   /** How many rows the INSERT inserted, from what knex resolved it to; `undefined` where that cannot be told. */
   insertedRows(result: unknown): number | undefined
   /** `column <op> value` for a string value, by code unit and case-sensitively. */
@@ -82,6 +89,48 @@ export interface KnexDialect {
    * cast that keeps a number beyond the column's range from failing the statement.
    */
   valuePlaceholder(value: unknown): string
+}
+
+// The array type each key type is sent as: integers as bigint, so that a key beyond an
+// integer column's 32 bits matches no row instead of failing the statement.
+const PG_ARRAY_TYPES: Readonly<Record<KeyType, string>> = { integer: 'bigint[]', bigint: 'bigint[]', string: 'text[]', uuid: 'uuid[]' }
+
+/** Where {@link pairsInsert} reads its pairs: a row source, and the expressions of each side in it. */
+interface PairsSource {
+  readonly from: string
+  readonly fromBindings: Knex.RawBinding[]
+  readonly source: string
+  readonly target: string
+}
+
+/**
+ * `INSERT INTO link (source, target, extra…) SELECT … FROM <pairs> WHERE EXISTS (source row)
+ * AND EXISTS (target row)`, ignoring existing pairs on a unique link. The WHERE clause also
+ * keeps SQLite from reading `ON CONFLICT` as a join constraint.
+ */
+function pairsInsert(link: LinkSpec, extra: Readonly<Record<string, unknown>>, pairs: PairsSource): SqlFragment {
+  const extraColumns = Object.keys(extra)
+  const columns = placeholders(extraColumns.length + 2, '??')
+  const values = extraColumns.map(() => ', ?').join('')
+  const conflict = link.unique ? ' ON CONFLICT (??, ??) DO NOTHING' : ''
+  return {
+    sql:
+      `INSERT INTO ?? (${columns}) SELECT ${pairs.source}, ${pairs.target}${values} FROM ${pairs.from} ` +
+      `WHERE EXISTS (SELECT 1 FROM ?? AS ts WHERE ?? = ${pairs.source}) AND EXISTS (SELECT 1 FROM ?? AS tt WHERE ?? = ${pairs.target})${conflict}`,
+    bindings: [
+      link.table,
+      link.sourceColumn,
+      link.targetColumn,
+      ...extraColumns,
+      ...extraColumns.map((column) => extra[column] as Knex.Value),
+      ...pairs.fromBindings,
+      link.source.table,
+      `ts.${link.source.primaryKey}`,
+      link.target.table,
+      `tt.${link.target.primaryKey}`,
+      ...(link.unique ? [link.sourceColumn, link.targetColumn] : []),
+    ],
+  }
 }
 
 function plainPlaceholder(): string {
@@ -125,11 +174,25 @@ const sqlite: KnexDialect = {
   maxStatementBytes: Number.POSITIVE_INFINITY,
   returning: true,
   ignoreDuplicatePairs: (insert, link) => insert.onConflict([link.sourceColumn, link.targetColumn]).ignore(),
-  // knex resolves an SQLite INSERT to the last row id, not the count: RETURNING lists the rows
-  // inserted (not those ON CONFLICT skipped). Only when asked: on 1000 rows it costs 10 %.
+  // The pairs travel as one JSON parameter, as BetterSqlite3Adapter sends them: no chunks, and
+  // no 500-term compound SELECT.
+  insertPairs(link, pairs, extra) {
+    const first = "json_extract(v.value, '$[0]')"
+    const second = "json_extract(v.value, '$[1]')"
+    return pairsInsert(link, extra, {
+      from: `json_each(?) AS v`,
+      fromBindings: [pairsJson(pairs, link.source.keyType, link.target.keyType)],
+      source: first,
+      target: second,
+    })
+  },
+  // knex resolves a raw INSERT on better-sqlite3 to { changes }, which leaves out the rows
+  // ON CONFLICT skipped and those the EXISTS filtered.
   countsInserts: true,
-  countInserted: (insert, link) => insert.returning(link.sourceColumn),
-  insertedRows: (result) => (Array.isArray(result) ? result.length : undefined),
+  insertedRows(result) {
+    const changes = errorField(result, 'changes')
+    return typeof changes === 'number' ? changes : undefined
+  },
   compareString: (column, op, value) => ({ sql: `?? COLLATE BINARY ${op} ?`, bindings: [column, value] }),
   inStrings: (column, values) => ({ sql: `?? COLLATE BINARY IN (${placeholders(values.length)})`, bindings: [column, ...values] }),
   textMatch(column, op, value) {
@@ -157,7 +220,9 @@ const sqlite: KnexDialect = {
     const code = errorField(error, 'code')
     return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')
   },
-  isConflict: (error) => errorField(error, 'code') === 'SQLITE_BUSY',
+  // Every busy answer, SQLITE_BUSY_SNAPSHOT above all: knex begins deferred transactions, which
+  // read first and fail to upgrade when another process wrote meanwhile (WAL mode).
+  isConflict: isSqliteBusy,
 }
 
 // The built-in string types, whose values are ordered with COLLATE "C" (by byte, which for
@@ -179,10 +244,21 @@ const pg: KnexDialect = {
   maxStatementBytes: Number.POSITIVE_INFINITY,
   returning: true,
   ignoreDuplicatePairs: (insert, link) => insert.onConflict([link.sourceColumn, link.targetColumn]).ignore(),
-  // knex resolves a PostgreSQL INSERT without RETURNING to pg's result, whose rowCount leaves
-  // out the rows ON CONFLICT skipped.
+  // Each side as one typed array parameter, unnested in order: two parameters whatever the
+  // number of pairs. The shared extra values stay untyped: in an INSERT … SELECT PostgreSQL
+  // gives them the types of their columns.
+  insertPairs(link, pairs, extra) {
+    const sources = pairs.map(([source]) => source)
+    const targets = pairs.map(([, target]) => target)
+    return pairsInsert(link, extra, {
+      from: `unnest(?::${PG_ARRAY_TYPES[link.source.keyType]}, ?::${PG_ARRAY_TYPES[link.target.keyType]}) AS v(s, t)`,
+      fromBindings: [sources as unknown as Knex.Value, targets as unknown as Knex.Value],
+      source: 'v.s',
+      target: 'v.t',
+    })
+  },
+  // pg's rowCount leaves out the rows ON CONFLICT skipped and those the EXISTS filtered.
   countsInserts: true,
-  countInserted: (insert) => insert,
   insertedRows(result) {
     const count = errorField(result, 'rowCount')
     return typeof count === 'number' ? count : undefined
@@ -279,9 +355,9 @@ const mysql: KnexDialect = {
     return insert.onConflict().merge({ [link.sourceColumn]: knex.ref(link.sourceColumn) } as Record<string, unknown>)
   },
   // A duplicate's no-op update counts as an affected row under mysql2's default FOUND_ROWS
-  // flag, as an inserted row does: the count cannot be told.
+  // flag, as an inserted row does (and the statement's info line does not count it as a
+  // duplicate either): the count cannot be told. The manager reads before it inserts here.
   countsInserts: false,
-  countInserted: (insert) => insert,
   insertedRows: () => undefined,
   compareString: (column, op, value) => ({ sql: `CAST(?? AS BINARY) ${op} CAST(? AS BINARY)`, bindings: [column, value] }),
   inStrings: (column, values) => ({
@@ -325,9 +401,14 @@ const mysql: KnexDialect = {
   valuePlaceholder: plainPlaceholder,
   isConstraintViolation(error) {
     const code = errorField(error, 'code')
-    return typeof code === 'string' && MYSQL_CONSTRAINT_ERRORS.has(code)
+    // SQLSTATE 23000 (integrity constraint violation) also covers MariaDB's own codes, which
+    // mysql2 names after the MySQL error of the same number (MariaDB's CHECK failure, 4025).
+    return (typeof code === 'string' && MYSQL_CONSTRAINT_ERRORS.has(code)) || errorField(error, 'sqlState') === '23000'
   },
-  isConflict: (error) => errorField(error, 'code') === 'ER_LOCK_DEADLOCK',
+  // A deadlock (1213, also Galera's certification failure at COMMIT) or a lock wait that timed
+  // out (1205): InnoDB rolled back the statement or the transaction, and running the whole
+  // transaction again may succeed.
+  isConflict: (error) => errorField(error, 'code') === 'ER_LOCK_DEADLOCK' || errorField(error, 'code') === 'ER_LOCK_WAIT_TIMEOUT',
 }
 
 const DIALECTS: Readonly<Record<string, KnexDialect>> = {

@@ -100,6 +100,11 @@ export class MemoryAdapter implements RelationAdapter {
     return this.#store.statements
   }
 
+  /** Whether statements run in a transaction of this store (this adapter's, or the one of the current async context). */
+  get inTransaction(): boolean {
+    return this.#activeTransaction() !== undefined
+  }
+
   // ------------------------------------------------------------ user helpers
 
   /**
@@ -208,7 +213,7 @@ export class MemoryAdapter implements RelationAdapter {
         for (const id of linkedIds) present.add((join.rows.get(id)!)[link.targetColumn])
         linked = targets.filter((key) => present.has(key))
       }
-      return { existing, linked }
+      return { sourceExists: this.#store.tables.get(link.source.table)?.hasKey(source) === true, existing, linked }
     })
   }
 
@@ -229,14 +234,9 @@ export class MemoryAdapter implements RelationAdapter {
         }
       }
       for (const [source, target] of pairs) {
-        // Foreign keys, as the schema helper creates them. A self relation's mirror pair
-        // (target, source) is checked against the same table.
-        if (sources?.hasKey(source) !== true || targets?.hasKey(target) !== true) {
-          const [model, key] = sources?.hasKey(source) === true ? [link.target, target] : [link.source, source]
-          throw new StorageError(this.name, `FOREIGN KEY constraint failed: no ${model.model} row has ${model.primaryKey} ${formatValue(key)}.`, {
-            code: 'M2M_CONSTRAINT_VIOLATION',
-          })
-        }
+        // A pair whose source or target row is missing is skipped, as the SQL adapters' INSERT …
+        // SELECT … WHERE EXISTS skips it. A self relation's mirror pair is checked against the same table.
+        if (sources?.hasKey(source) !== true || targets?.hasKey(target) !== true) continue
         if (link.unique && join.findPair(columns, source, target) !== undefined) continue
         const row: Row = { ...values, [link.sourceColumn]: source, [link.targetColumn]: target }
         if (link.primaryKey !== undefined) row[link.primaryKey] = join.takeKey()

@@ -88,16 +88,17 @@ export function statementBudgetsConformance(options: ConformanceOptions): void {
       assert.equal(await manager.count(), 0)
     })
 
-    it('toggles without a read: one statement to unlink, two to link', async () => {
+    it('toggles without a read: one statement to unlink, two to link (a read and one write where inserts are not counted)', async () => {
       const ctx = context()
       const { pubs, a1 } = await seed(ctx, 1)
       const [p1] = pubs
       assert.ok(p1 !== undefined)
       const manager = ctx.bind(publications).of(a1)
+      const counts = ctx.adapter.capabilities.countsInserts
       let state = false
       assert.equal(await ctx.statements(async () => (state = await manager.toggle(p1))), 2)
       assert.equal(state, true)
-      assert.equal(await ctx.statements(async () => (state = await manager.toggle(p1))), 1)
+      assert.equal(await ctx.statements(async () => (state = await manager.toggle(p1))), counts ? 1 : 2)
       assert.equal(state, false)
     })
 
@@ -142,19 +143,22 @@ export function statementBudgetsConformance(options: ConformanceOptions): void {
         await manager.toggle(987_654).catch((error: unknown) => (code = (error as { code?: unknown }).code))
       })
       assert.equal(code, 'M2M_TARGET_NOT_FOUND')
-      // The DELETE, the INSERT the foreign key refused, and the read that names the target.
-      assert.equal(statements, 3)
+      // The DELETE, the INSERT that inserted nothing, and the read that names the target; where
+      // inserts are not counted, the read comes first and is the only statement.
+      assert.equal(statements, ctx.adapter.capabilities.countsInserts ? 3 : 1)
       assert.equal(await manager.count(), 0)
     })
 
-    it('creates and links in two statements', async () => {
+    it('creates and links in two statements (three where inserts are not counted)', async () => {
       const ctx = context()
       const { a1 } = await seed(ctx, 0)
       const manager = ctx.bind(publications).of(a1)
-      assert.equal(await ctx.statements(() => manager.create({ title: 'Highlights for Children' })), 2)
-      // Found among the linked rows: one read. Not found: the read, then create's two.
+      // Where the INSERT cannot say it skipped the pair for a missing source, a read of the source first.
+      const create = ctx.adapter.capabilities.countsInserts ? 2 : 3
+      assert.equal(await ctx.statements(() => manager.create({ title: 'Highlights for Children' })), create)
+      // Found among the linked rows: one read. Not found: the read, then create's statements.
       assert.equal(await ctx.statements(() => manager.getOrCreate({ title: 'Highlights for Children' })), 1)
-      assert.equal(await ctx.statements(() => manager.getOrCreate({ title: 'Science News' })), 3)
+      assert.equal(await ctx.statements(() => manager.getOrCreate({ title: 'Science News' })), 1 + create)
       assert.equal(await manager.count(), 2)
     })
 
@@ -208,7 +212,7 @@ export function statementBudgetsConformance(options: ConformanceOptions): void {
         assert.equal(await ctx.statements(() => manager.set(pubs.slice(10, 30))), 3)
         assert.equal(await ctx.statements(() => manager.remove(pubs.slice(0, 15))), 1)
         assert.equal(await ctx.statements(() => manager.clear()), 1)
-        assert.equal(await ctx.statements(() => manager.create({ title: 'Highlights for Children' })), 2)
+        assert.equal(await ctx.statements(() => manager.create({ title: 'Highlights for Children' })), ctx.adapter.capabilities.countsInserts ? 2 : 3)
       })
       // add, add (nothing new), set's remove and add, remove, clear, create: two events each.
       assert.equal(events, 14)
