@@ -2,7 +2,7 @@ import type { RelationAdapter, Row } from '../adapter/relation-adapter.js'
 import type { AnyModel, RowOf } from '../model/define-model.js'
 import { tagRow } from '../model/model-of.js'
 import type { Relation } from '../relation/many-to-many.js'
-import type { TableSchema } from '../schema/table-schema.js'
+import type { ColumnSchema, TableSchema } from '../schema/table-schema.js'
 import type { ConformanceOptions, TestFn } from './conformance-options.js'
 
 /**
@@ -11,11 +11,17 @@ import type { ConformanceOptions, TestFn } from './conformance-options.js'
  */
 export class ConformanceContext {
   readonly adapter: RelationAdapter
+  /**
+   * Whether the join tables have their foreign keys (the database refuses a link to a missing
+   * row, and cascades deletes): false in the `joinTables: 'without-foreign-keys'` run.
+   */
+  readonly hasForeignKeys: boolean
   readonly #inspect: ((table: string) => Promise<Row[]>) | undefined
   readonly #seedRows: ((table: string, rows: readonly Row[]) => Promise<void>) | undefined
 
-  constructor(adapter: RelationAdapter, options: Pick<ConformanceOptions, 'inspect' | 'seedRows'>) {
+  constructor(adapter: RelationAdapter, options: Pick<ConformanceOptions, 'inspect' | 'seedRows' | 'joinTables'>) {
     this.adapter = adapter
+    this.hasForeignKeys = options.joinTables !== 'without-foreign-keys'
     this.#inspect = options.inspect
     this.#seedRows = options.seedRows
   }
@@ -75,8 +81,9 @@ export class ConformanceContext {
  */
 export function useContext(options: ConformanceOptions, schema: readonly TableSchema[]): () => ConformanceContext {
   let context: ConformanceContext | undefined
+  const tables = options.joinTables === 'without-foreign-keys' ? withoutForeignKeys(schema) : schema
   options.test.beforeEach(async () => {
-    context = new ConformanceContext(await options.createAdapter(schema), options)
+    context = new ConformanceContext(await options.createAdapter(tables), options)
   })
   options.test.afterEach(async () => {
     if (context !== undefined) await options.destroyAdapter?.(context.adapter)
@@ -94,4 +101,28 @@ export function itInspecting(options: ConformanceOptions, name: string, body: Te
   if (options.inspect !== undefined) it(name, body)
   else if (it.skip !== undefined) it.skip(`${name} [needs the inspect option]`, body)
   else it(`${name} [skipped: needs the inspect option]`, () => undefined)
+}
+
+/**
+ * The tables of `schema` with no foreign keys: every `references` left out. Only join tables
+ * have foreign keys in the suite's schemas, so these are the join tables users bring without them.
+ */
+export function withoutForeignKeys(schema: readonly TableSchema[]): TableSchema[] {
+  return schema.map((table) =>
+    table.columns.some((column) => column.references !== undefined)
+      ? { ...table, columns: table.columns.map((column) => Object.fromEntries(Object.entries(column).filter(([key]) => key !== 'references')) as ColumnSchema) }
+      : table,
+  )
+}
+
+/**
+ * Registers a test that needs the database's foreign keys (a delete cascading to the links),
+ * or, in the `joinTables: 'without-foreign-keys'` run, a visible skip with the reason.
+ */
+export function itWithForeignKeys(options: ConformanceOptions, name: string, body: TestFn): void {
+  const { it } = options.test
+  const reason = 'needs foreign keys: the database cascades the delete'
+  if (options.joinTables !== 'without-foreign-keys') it(name, body)
+  else if (it.skip !== undefined) it.skip(`${name} [${reason}]`, body)
+  else it(`${name} [skipped: ${reason}]`, () => undefined)
 }

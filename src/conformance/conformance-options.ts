@@ -24,8 +24,9 @@ export interface ConformanceOptions {
   /**
    * Returns an adapter over empty tables: the tables described by `schema` must exist (create
    * them the first time) and hold no rows (empty them before each test). Called before every
-   * test. Every table schema has `id`-style primary keys and foreign keys with `ON DELETE
-   * CASCADE`, as `describeJoinTable()` produces.
+   * test. Join tables have foreign keys with `ON DELETE CASCADE`, as `describeJoinTable()`
+   * produces, unless {@link joinTables} says otherwise; some tables have a composite primary
+   * key (`primaryKey: ['user_id', 'interview_id']`) or columns with a database `default`.
    */
   readonly createAdapter: (schema: readonly TableSchema[]) => RelationAdapter | Promise<RelationAdapter>
   /** Called after every test with the adapter `createAdapter` returned. Default does nothing. */
@@ -47,4 +48,16 @@ export interface ConformanceOptions {
    * bind-parameter limit. Lower it only to run a quick subset.
    */
   readonly largeCount?: number
+  /**
+   * How the join tables handed to `createAdapter` look. `'described'` (the default): as
+   * `describeJoinTable()` describes them, link columns as foreign keys with `ON DELETE CASCADE`.
+   * `'without-foreign-keys'`: the same tables with every `references` left out, as many
+   * existing schemas have them, so that every group also proves the adapter on join tables
+   * whose database checks nothing. Tests that need the database to cascade a delete are then
+   * skipped, and say so. Run the suite once with each to cover both.
+   */
+  readonly joinTables?: JoinTables
 }
+
+/** The join tables a conformance run uses: see {@link ConformanceOptions.joinTables}. */
+export type JoinTables = 'described' | 'without-foreign-keys'

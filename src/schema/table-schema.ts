@@ -12,7 +12,16 @@ export interface ColumnSchema {
   readonly nullable: boolean
   /** A foreign key, deleted with the row it points at (`ON DELETE CASCADE`). */
   readonly references?: { readonly table: string; readonly column: string }
+  /**
+   * The value the database stores when an insert leaves the column out (`DEFAULT`): a string,
+   * number or boolean literal, or `{ now: true }` for the current time (`CURRENT_TIMESTAMP`).
+   * A table's own defaults, such as a `created_at` that a relation does not declare.
+   */
+  readonly default?: ColumnDefault
 }
+
+/** A column's database default: a literal, or `{ now: true }` for the time of the insert. */
+export type ColumnDefault = string | number | boolean | { readonly now: true }
 
 /**
  * A portable description of a table: enough for a schema helper to create it on any
@@ -21,13 +30,24 @@ export interface ColumnSchema {
  */
 export interface TableSchema {
   readonly table: string
-  /** The primary key column, which must also be in `columns`. */
-  readonly primaryKey: string | undefined
+  /**
+   * The primary key: one column, or several for a composite key (`['user_id', 'interview_id']`,
+   * a join table without an `id`), each of which must also be in `columns`; `undefined` for a
+   * table without one.
+   */
+  readonly primaryKey: string | readonly string[] | undefined
   readonly columns: readonly ColumnSchema[]
   /** Sets of columns that are unique together. */
   readonly unique: readonly (readonly string[])[]
   /** Sets of columns to index. */
   readonly indexes: readonly (readonly string[])[]
+}
+
+/** The columns of a table's primary key, in order: none, one, or several for a composite key. */
+export function primaryKeyColumns(schema: Pick<TableSchema, 'primaryKey'>): readonly string[] {
+  const { primaryKey } = schema
+  if (primaryKey === undefined) return []
+  return typeof primaryKey === 'string' ? [primaryKey] : primaryKey
 }
 
 /** The column kind that holds a key of `model`. */

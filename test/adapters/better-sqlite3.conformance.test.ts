@@ -3,7 +3,7 @@ import knex from 'knex'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BetterSqlite3Adapter } from '../../src/adapters/better-sqlite3/index.js'
 import { tableSql } from '../../src/adapters/knex/index.js'
-import { runAdapterConformance } from '../../src/conformance/index.js'
+import { runAdapterConformance, type ConformanceOptions } from '../../src/conformance/index.js'
 import { defineModel, describeJoinTable, isThroughlineError, manyToMany, type Row } from '../../src/index.js'
 import type { TableSchema } from '../../src/schema/table-schema.js'
 
@@ -75,7 +75,7 @@ function seedRows(table: string, rows: readonly Row[]): void {
   })()
 }
 
-runAdapterConformance({
+const options: ConformanceOptions = {
   name: 'BetterSqlite3Adapter',
   test: { describe, it, beforeEach, afterEach },
   createAdapter: (schema) => {
@@ -91,7 +91,12 @@ runAdapterConformance({
     return Promise.resolve()
   },
   largeCount: 100_000,
-})
+}
+
+runAdapterConformance(options)
+// Again on join tables without foreign keys, over the same connection: ensure() recreates the
+// join tables once when the second run starts.
+runAdapterConformance({ ...options, name: 'BetterSqlite3Adapter without foreign keys', joinTables: 'without-foreign-keys' })
 
 // What the suite cannot see from outside: statements per call whatever the number of keys, one
 // transaction at a time on the one connection, the caller's own transaction, 64-bit keys.

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import knex, { type Knex } from 'knex'
 import type { Row } from '../../src/index.js'
-import type { TableSchema } from '../../src/schema/table-schema.js'
+import { primaryKeyColumns, type TableSchema } from '../../src/schema/table-schema.js'
 import { createTable } from '../../src/adapters/knex/index.js'
 
 /** A database the Knex tests run on. */
@@ -206,7 +206,8 @@ export async function seedRows(db: Knex, schema: TableSchema | undefined, table:
   // SQLite: at most 500 rows per multi-row INSERT; everywhere: under the bind-parameter limit.
   const size = Math.max(1, Math.min(dialect === 'sqlite3' ? 500 : 10_000, Math.floor(30_000 / columns)))
   await db.batchInsert(table, rows, size)
-  const key = schema?.columns.find((column) => column.name === schema.primaryKey)
+  const keyColumns = schema === undefined ? [] : primaryKeyColumns(schema)
+  const key = keyColumns.length === 1 ? schema?.columns.find((column) => column.name === keyColumns[0]) : undefined
   if (dialect === 'postgresql' && (key?.kind === 'increments' || key?.kind === 'bigIncrements')) {
     await db.raw(
       `SELECT setval(seq, GREATEST((SELECT MAX(??) FROM ??), COALESCE(pg_sequence_last_value(seq), 1)))

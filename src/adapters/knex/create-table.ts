@@ -1,5 +1,5 @@
 import type { Knex } from 'knex'
-import { describeJoinTable, type ColumnSchema, type TableSchema } from '../../schema/table-schema.js'
+import { describeJoinTable, primaryKeyColumns, type ColumnSchema, type TableSchema } from '../../schema/table-schema.js'
 import { MigrationError } from '../../errors/throughline-error.js'
 import { knexDialect } from './knex-dialect.js'
 
@@ -27,15 +27,17 @@ function constraintName(table: string, columns: readonly string[], suffix: strin
   return `${name.slice(0, MAX_NAME - tail.length)}${tail}`
 }
 
-function addColumn(table: Knex.CreateTableBuilder, column: ColumnSchema, primaryKey: string | undefined): void {
+function addColumn(knex: Knex, table: Knex.CreateTableBuilder, column: ColumnSchema, primaryKey: readonly string[]): void {
   const { name } = column
+  // An auto-increment column is the primary key only when it is the whole key.
+  const isKey = primaryKey.length === 1 && primaryKey[0] === name
   let builder: Knex.ColumnBuilder
   switch (column.kind) {
     case 'increments':
-      builder = table.increments(name, { primaryKey: name === primaryKey })
+      builder = table.increments(name, { primaryKey: isKey })
       break
     case 'bigIncrements':
-      builder = table.bigIncrements(name, { primaryKey: name === primaryKey })
+      builder = table.bigIncrements(name, { primaryKey: isKey })
       break
     case 'integer':
       builder = table.integer(name)
@@ -66,6 +68,13 @@ function addColumn(table: Knex.CreateTableBuilder, column: ColumnSchema, primary
   }
   if (column.nullable) builder.nullable()
   else builder.notNullable()
+  if (column.default !== undefined) {
+    if (typeof column.default !== 'object') builder.defaultTo(column.default)
+    // SQLite has no CURRENT_TIMESTAMP(3); elsewhere the precision must match the column's
+    // (MySQL refuses a DATETIME(3) default of CURRENT_TIMESTAMP).
+    else if (column.kind === 'datetime' && knexDialect(knex).name !== 'sqlite') builder.defaultTo(knex.fn.now(3))
+    else builder.defaultTo(knex.fn.now())
+  }
 }
 
 function defineTable(knex: Knex, table: Knex.CreateTableBuilder, schema: TableSchema): void {
@@ -75,13 +84,14 @@ function defineTable(knex: Knex, table: Knex.CreateTableBuilder, schema: TableSc
     table.engine('InnoDB')
     table.charset('utf8mb4')
   }
-  for (const column of schema.columns) addColumn(table, column, schema.primaryKey)
-  const key = schema.columns.find((column) => column.name === schema.primaryKey)
-  if (schema.primaryKey !== undefined && key?.kind !== 'increments' && key?.kind !== 'bigIncrements') {
+  const primaryKey = primaryKeyColumns(schema)
+  for (const column of schema.columns) addColumn(knex, table, column, primaryKey)
+  const key = primaryKey.length === 1 ? schema.columns.find((column) => column.name === primaryKey[0]) : undefined
+  if (primaryKey.length > 0 && key?.kind !== 'increments' && key?.kind !== 'bigIncrements') {
     // Named on PostgreSQL only, where a long default name would be truncated: MySQL names every
     // primary key PRIMARY, and knex 3 renders the name option wrongly for SQLite and MySQL.
-    if (dialect === 'pg') table.primary([schema.primaryKey], { constraintName: constraintName(schema.table, [schema.primaryKey], 'pkey') })
-    else table.primary([schema.primaryKey])
+    if (dialect === 'pg') table.primary([...primaryKey], { constraintName: constraintName(schema.table, primaryKey, 'pkey') })
+    else table.primary([...primaryKey])
   }
   for (const column of schema.columns) {
     if (column.references === undefined) continue

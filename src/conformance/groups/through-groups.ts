@@ -7,8 +7,9 @@ import { m2mSignalsConformance } from './signals-conformance.js'
 import { m2mThroughConformance, m2mThroughSelfConformance } from './through-conformance.js'
 import { throughDefinitionConformance } from './through-definition-conformance.js'
 import { m2mThroughRegressConformance } from './through-regress-conformance.js'
+import { userTablesConformance } from './user-tables-conformance.js'
 
-/** The groups ported from Django's m2m_through, m2m_through_regress, m2m_recursive and m2m_signals tests, and the seeds. */
+/** The groups ported from Django's m2m_through, m2m_through_regress, m2m_recursive and m2m_signals tests, the seeds, and the tables users bring. */
 export const throughGroups: readonly ((options: ConformanceOptions) => void)[] = [
   m2mRecursiveConformance,
   m2mThroughConformance,
@@ -19,4 +20,5 @@ export const throughGroups: readonly ((options: ConformanceOptions) => void)[] =
   seedFavoritesConformance,
   seedCollectorsConformance,
   seedRelatedManagerConformance,
+  userTablesConformance,
 ]
