@@ -26,6 +26,7 @@ import { connectTo, dropPlace, newPlace, recreateTables, reportSkippedServers, s
 import { printFigures } from './helpers/figures.js'
 import { isLinearizable, type PairEffect, type PairHistory, type PairOp, type ToggleModel } from './helpers/linearizability.js'
 import { WorkerProcess } from './helpers/processes.js'
+import { connectToSqliteFile, newSqliteFilePlace, removeSqliteFilePlace, type SqliteFileAdapter, type SqliteFilePlace } from './helpers/sqlite-file.js'
 
 // Several OS processes share one database and run hundreds of add, remove, toggle, set, clear
 // and create calls each, on the same few pairs, from both sides of a relation, on a
@@ -41,10 +42,72 @@ const CALLS: Record<Phase, number> = {
   sets: 120,
   toggles: 120,
 }
+// One SQLite file shared by several processes, each with its own connection (a Node cluster,
+// PM2), once through each SQLite adapter. `npm test` runs 4 processes of 220 calls (18 and 26
+// of their 880 calls failed before busy answers were run again); `npm run test:long` runs 8 of
+// 440. The calls of a process are split 5:3:3 between the mixed, sets and toggles phases.
+const SQLITE_PROCESSES = Number(process.env.CONCURRENCY_SQLITE_PROCESSES ?? 4)
+const SQLITE_CALLS_EACH = Number(process.env.CONCURRENCY_SQLITE_CALLS ?? 220)
+// Each connection's busy timeout (better-sqlite3's default: 5 s).
+const SQLITE_BUSY_TIMEOUT = Number(process.env.CONCURRENCY_SQLITE_BUSY_TIMEOUT ?? 5000)
+const SQLITE_CALLS: Record<Phase, number> = {
+  mixed: SQLITE_CALLS_EACH - 2 * Math.round((SQLITE_CALLS_EACH * 3) / 11),
+  sets: Math.round((SQLITE_CALLS_EACH * 3) / 11),
+  toggles: Math.round((SQLITE_CALLS_EACH * 3) / 11),
+}
 const SEED = Number(process.env.CONCURRENCY_SEED ?? Date.now() % 100_000)
 const fx = reliabilityFixture(CONCURRENCY_PREFIX)
 
 reportSkippedServers('concurrency tests')
+
+/** A database the workers run on, how many of them, and how many calls each makes. */
+interface ConcurrencyTarget {
+  readonly name: string
+  readonly enabled: boolean
+  readonly processes: number
+  readonly calls: Readonly<Record<Phase, number>>
+  /** On an SQLite file, the adapter the workers use. */
+  readonly adapter?: SqliteFileAdapter
+  /** The test's own connection to a new place, and how to remove the place. */
+  readonly open: () => { readonly db: Knex; readonly place: Place | SqliteFilePlace; readonly close: () => Promise<void> }
+}
+
+const targets: readonly ConcurrencyTarget[] = [
+  ...serverTargets.map((target) => ({
+    name: target.name,
+    enabled: target.enabled,
+    processes: PROCESSES,
+    calls: CALLS,
+    open: () => {
+      const place = newPlace(target.name as ServerName, 'conc')
+      const db = connectTo(place, { max: 4 })
+      const close = async (): Promise<void> => {
+        try {
+          await dropPlace(db, place)
+        } finally {
+          await db.destroy()
+        }
+      }
+      return { db, place, close }
+    },
+  })),
+  ...(['knex', 'better-sqlite3'] as const).map((adapter) => ({
+    name: `an SQLite file (WAL) through ${adapter === 'knex' ? 'KnexAdapter' : 'BetterSqlite3Adapter'}`,
+    enabled: true,
+    processes: SQLITE_PROCESSES,
+    calls: SQLITE_CALLS,
+    adapter,
+    open: () => {
+      const place = newSqliteFilePlace('conc', SQLITE_BUSY_TIMEOUT)
+      const db = connectToSqliteFile(place)
+      const close = async (): Promise<void> => {
+        await db.destroy()
+        removeSqliteFilePlace(place)
+      }
+      return { db, place, close }
+    },
+  })),
+]
 
 interface State {
   /** `m|c` pairs of handles. */
@@ -71,7 +134,7 @@ interface Run {
 const figures: Record<string, string | number>[] = []
 
 afterAll(() => {
-  printFigures(`Concurrency (${String(PROCESSES)} processes per database, seed ${String(SEED)})`, figures)
+  printFigures(`Concurrency (${String(PROCESSES)} processes per server, ${String(SQLITE_PROCESSES)} on an SQLite file; seed ${String(SEED)})`, figures)
 })
 
 function friendPair(a: string, b: string): string {
@@ -201,7 +264,7 @@ function createdHandles(run: Run): Map<string, string> {
   return created
 }
 
-async function runWorkers(db: Knex, place: Place): Promise<Run> {
+async function runWorkers(db: Knex, place: Place | SqliteFilePlace, target: ConcurrencyTarget): Promise<Run> {
   const adapter = new KnexAdapter(db)
   await recreateTables(db, fx.schema)
   const keys: Record<string, number> = {}
@@ -216,8 +279,8 @@ async function runWorkers(db: Knex, place: Place): Promise<Run> {
   const handleOf = (key: unknown, kind: 'm' | 'c'): string => handles.get(`${kind}${String(key)}`) ?? `new${String(key)}`
   const states = { start: await readState(db, handleOf) } as Record<'start' | Phase, State>
 
-  const workers = Array.from({ length: PROCESSES }, (_, worker) => {
-    const config: WorkerConfig = { place, worker, seed: SEED, calls: CALLS, keys }
+  const workers = Array.from({ length: target.processes }, (_, worker) => {
+    const config: WorkerConfig = { place, worker, seed: SEED, calls: target.calls, keys, ...(target.adapter === undefined ? {} : { adapter: target.adapter }) }
     return new WorkerProcess<WorkerMessage>('test/reliability/workers/concurrency-worker.ts', [JSON.stringify(config)])
   })
   try {
@@ -245,10 +308,9 @@ async function runWorkers(db: Knex, place: Place): Promise<Run> {
   }
 }
 
-for (const target of serverTargets) {
-  describe.skipIf(!target.enabled)(`concurrency on ${target.name}: ${String(PROCESSES)} processes on the same pairs`, () => {
-    let db: Knex | undefined
-    let place: Place | undefined
+for (const target of targets) {
+  describe.skipIf(!target.enabled)(`concurrency on ${target.name}: ${String(target.processes)} processes on the same pairs`, () => {
+    let close: (() => Promise<void>) | undefined
     let run: Run | undefined
     const result = (): Run => {
       if (run === undefined) throw new Error('The workers did not run.')
@@ -256,21 +318,20 @@ for (const target of serverTargets) {
     }
 
     beforeAll(async () => {
-      place = newPlace(target.name as ServerName, 'conc')
-      db = connectTo(place, { max: 4 })
-      run = await runWorkers(db, place)
+      const opened = target.open()
+      close = opened.close
+      run = await runWorkers(opened.db, opened.place, target)
     }, 300_000)
 
     afterAll(async () => {
-      if (db !== undefined && place !== undefined) await dropPlace(db, place)
-      await db?.destroy()
+      await close?.()
       if (run === undefined) return
       const failed = run.ops.filter((op) => !op.outcome.ok)
       const last = run.states.toggles
       const flips = unexplained(run, 'toggles', 'strict')
       figures.push({
         database: target.name,
-        processes: PROCESSES,
+        processes: target.processes,
         'calls run': run.ops.length,
         ...Object.fromEntries(PHASES.map((phase) => [`${phase} calls`, run!.ops.filter((op) => op.phase === phase).length])),
         'failed calls': `${String(failed.length)}${failed.length > 0 ? ` (${String(failed.filter((op) => isDeadlock(op.outcome)).length)} deadlocks, F7 pending)` : ''}`,
@@ -284,8 +345,8 @@ for (const target of serverTargets) {
     it('runs every call to completion: no unhandled error, and only the typed errors the docs allow', () => {
       const { ops, fatal, exitCodes } = result()
       assert.deepEqual(fatal, [], 'A worker reported an unhandled error or wrote to stderr.')
-      assert.deepEqual(exitCodes, workersExitedCleanly(), 'A worker did not exit cleanly.')
-      assert.equal(ops.length, PROCESSES * (CALLS.mixed + CALLS.sets + CALLS.toggles), 'Calls are missing from the reports.')
+      assert.deepEqual(exitCodes, workersExitedCleanly(target.processes), 'A worker did not exit cleanly.')
+      assert.equal(ops.length, target.processes * (target.calls.mixed + target.calls.sets + target.calls.toggles), 'Calls are missing from the reports.')
       const failed = ops.filter((op) => !op.outcome.ok)
       // Until F7, a deadlock between two calls fails one of them, with nothing written
       // (docs/reliability.md); anything else on valid input is a bug.
@@ -366,8 +427,8 @@ function setViolations(run: Run, writers: 'one' | 'all'): string[] {
   return violations
 }
 
-function workersExitedCleanly(): number[] {
-  return Array.from({ length: PROCESSES }, () => 0)
+function workersExitedCleanly(processes: number): number[] {
+  return Array.from({ length: processes }, () => 0)
 }
 
 /** A StorageError whose cause is the database's deadlock or serialization failure. */

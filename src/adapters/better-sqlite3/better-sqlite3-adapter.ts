@@ -178,6 +178,10 @@ function insertTexts(link: LinkSpec, texts: LinkTexts, extra: readonly string[])
  * from elsewhere wait for it, and code running inside it (a listener) joins it. Opened inside
  * a transaction of yours (`db.exec('BEGIN')`), a call takes a savepoint instead.
  *
+ * Several processes may share the file (WAL mode and a busy timeout: see `docs/adapters.md`):
+ * transactions begin with `BEGIN IMMEDIATE`, and a call that still meets another process's lock
+ * (`SQLITE_BUSY*`) is run again per the `retry` policy, unless it is inside your transaction.
+ *
  * @example
  * ```ts
  * import Database from 'better-sqlite3'

@@ -1,4 +1,5 @@
 import type { Place } from './databases.js'
+import type { SqliteFileAdapter, SqliteFilePlace } from './sqlite-file.js'
 
 // What the processes of the concurrency test run, and what they report: shared by the test
 // (which starts them and checks their reports) and the worker script (which runs the calls).
@@ -54,8 +55,10 @@ export const TOGGLED = [
 ] as const satisfies readonly { side: ConcurrencySide; source: string; target: string }[]
 
 export interface WorkerConfig {
-  /** The schema or database the test works in. */
-  readonly place: Place
+  /** The schema or database the test works in, or the SQLite file every worker opens. */
+  readonly place: Place | SqliteFilePlace
+  /** On an SQLite file: the adapter the worker uses (on a server, always the Knex adapter). */
+  readonly adapter?: SqliteFileAdapter
   readonly worker: number
   readonly seed: number
   /** Calls per phase. */

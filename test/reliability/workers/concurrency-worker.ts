@@ -8,7 +8,8 @@
 // rejection, an uncaught exception) is reported as `fatal` and ends the process with code 1.
 import { createInterface } from 'node:readline'
 import { inspect } from 'node:util'
-import { isThroughlineError, type Key } from '../../../src/index.js'
+import { isThroughlineError, type Key, type RelationAdapter } from '../../../src/index.js'
+import { BetterSqlite3Adapter } from '../../../src/adapters/better-sqlite3/index.js'
 import { KnexAdapter } from '../../../src/adapters/knex/index.js'
 import { reliabilityFixture } from '../../../src/conformance/fixtures/reliability.js'
 import {
@@ -22,6 +23,7 @@ import {
   type WorkerMessage,
 } from '../helpers/concurrency-plan.js'
 import { connectTo } from '../helpers/databases.js'
+import { connectToSqliteFile, openSqliteFile } from '../helpers/sqlite-file.js'
 
 const config = JSON.parse(process.argv[2] ?? '{}') as WorkerConfig
 
@@ -37,8 +39,19 @@ function fatal(error: unknown): void {
 process.on('unhandledRejection', fatal)
 process.on('uncaughtException', fatal)
 
-const db = connectTo(config.place, { max: 2 })
-const adapter = new KnexAdapter(db)
+/** This process's own connection: a Knex pool on the server or the SQLite file, or a better-sqlite3 connection on the file. */
+function open(): { readonly adapter: RelationAdapter; readonly ready: () => Promise<unknown>; readonly close: () => Promise<void> } {
+  const place = config.place
+  if (place.server === 'sqlite-file' && config.adapter === 'better-sqlite3') {
+    const connection = openSqliteFile(place)
+    return { adapter: new BetterSqlite3Adapter(connection), ready: () => Promise.resolve(connection.prepare('SELECT 1').get()), close: () => Promise.resolve(void connection.close()) }
+  }
+  const db = place.server === 'sqlite-file' ? connectToSqliteFile(place) : connectTo(place, { max: 2 })
+  return { adapter: new KnexAdapter(db), ready: () => db.raw('SELECT 1'), close: () => db.destroy() }
+}
+
+const connection = open()
+const adapter = connection.adapter
 const fx = reliabilityFixture(CONCURRENCY_PREFIX)
 // Members are m0, m1...; clubs c0, c1...: keys of both start at 1, so the kind is part of the lookup.
 const handles = new Map<string, string>(Object.entries(config.keys).map(([handle, key]) => [`${handle[0]!}${String(key)}`, handle]))
@@ -116,7 +129,7 @@ async function runPhase(phase: Phase): Promise<void> {
 }
 
 // One connection opened before `ready`, so that the phases start together.
-await db.raw('SELECT 1')
+await connection.ready()
 send({ type: 'ready', worker: config.worker })
 const lines = createInterface({ input: process.stdin })
 for await (const line of lines) {
@@ -124,5 +137,5 @@ for await (const line of lines) {
   if (command === 'go') await runPhase(phase as Phase)
   else if (command === 'exit') break
 }
-await db.destroy()
+await connection.close()
 process.exit(0)
