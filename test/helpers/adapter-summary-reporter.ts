@@ -25,9 +25,10 @@ export default class AdapterSummaryReporter implements Reporter {
       }
     }
     if (counts.size === 0) return
+    const width = Math.max(...[...counts.keys()].map((name) => name.length))
     const lines = [...counts].map(
       ([adapter, { passed, failed, skipped }]) =>
-        `  ${adapter.padEnd(34)} ${String(passed).padStart(4)} passed, ${String(failed)} failed${skipped > 0 ? `, ${String(skipped)} skipped` : ''}`,
+        `  ${adapter.padEnd(width)} ${String(passed).padStart(4)} passed, ${String(failed)} failed${skipped > 0 ? `, ${String(skipped)} skipped` : ''}`,
     )
     process.stdout.write(`\nConformance suite by adapter:\n${lines.join('\n')}\n`)
   }
