@@ -74,6 +74,7 @@ step('a2.publications.add(p3)  # adding a second time is OK, it will not duplica
 await publicationsOf(a2).add(p3)
 step('a2.publications.add(a1)  # adding an object of the wrong type raises TypeError')
 try {
+  // @ts-expect-error an Article is not a Publication: the compiler refuses it, and from JavaScript it is M2M_WRONG_MODEL
   await publicationsOf(a2).add(a1)
 } catch (error) {
   if (!isThroughlineError(error, 'M2M_WRONG_MODEL')) throw error

@@ -61,6 +61,8 @@ export {
   UnsavedInstanceError,
   WrongModelError,
   type ErrorCode,
+  type ThroughlineErrorByCode,
+  type ThroughlineErrorFor,
   type ThroughlineErrorOptions,
 } from './errors/throughline-error.js'
 export {
@@ -85,17 +87,24 @@ export {
 } from './manager/related-manager.js'
 export { RelatedQuery } from './manager/related-query.js'
 export { LOOKUPS, type LookupValue, type OrderBy, type RowWhere, type ThroughWhere, type Where } from './manager/parse-where.js'
+export { asRow } from './model/as-row.js'
 export { coerceKey } from './model/coerce-key.js'
 export {
   defineModel,
   type AnyModel,
+  type Branded,
+  type BrandOf,
   type DefaultRow,
   type KeyOf,
   type KeyTypeFor,
   type Model,
+  type ModelNameFor,
   type ModelOptions,
   type ModelOptionsBase,
   type OrderingTerm,
+  type PlainRow,
+  type PlainRowOf,
+  type RowBrand,
   type RowOf,
 } from './model/define-model.js'
 export { defineThrough, type Through, type ThroughColumn, type ThroughOptions as ThroughTableOptions, type ValueOrFactory } from './model/define-through.js'

@@ -244,13 +244,80 @@ export class MigrationError extends ThroughlineError {
 }
 
 /**
- * Whether `error` is a throughline error, optionally with the given code.
+ * The class of the errors that carry each code: what {@link isThroughlineError} narrows to.
+ * Every code of {@link ERROR_CODES} has an entry (the compiler checks it in
+ * {@link ThroughlineErrorFor}).
+ */
+export interface ThroughlineErrorByCode {
+  /** See {@link DefinitionError}. */
+  M2M_INVALID_DEFINITION: DefinitionError
+  /** See {@link DefinitionError}. */
+  M2M_REVERSE_HIDDEN: DefinitionError
+  /** See {@link DefinitionError}. */
+  M2M_NO_ADAPTER: DefinitionError
+  /** See {@link UnsavedInstanceError}. */
+  M2M_UNSAVED_SOURCE: UnsavedInstanceError
+  /** See {@link UnsavedInstanceError}. */
+  M2M_UNSAVED_TARGET: UnsavedInstanceError
+  /** See {@link WrongModelError}. */
+  M2M_WRONG_MODEL: WrongModelError
+  /** See {@link InvalidKeyError}. */
+  M2M_INVALID_KEY: InvalidKeyError
+  /** See {@link TargetNotFoundError}: `keys` lists the missing keys. */
+  M2M_TARGET_NOT_FOUND: TargetNotFoundError
+  /** See {@link UnknownColumnError}. */
+  M2M_UNKNOWN_COLUMN: UnknownColumnError
+  /** See {@link InvalidLookupError}. */
+  M2M_INVALID_LOOKUP: InvalidLookupError
+  /** See {@link InvalidArgumentError}. */
+  M2M_INVALID_ARGUMENT: InvalidArgumentError
+  /** See {@link MissingThroughValueError}. */
+  M2M_MISSING_THROUGH_VALUE: MissingThroughValueError
+  /** See {@link LookupError}. */
+  M2M_NOT_FOUND: LookupError
+  /** See {@link LookupError}. */
+  M2M_MULTIPLE_FOUND: LookupError
+  /** See {@link StorageError}: `adapter` names the adapter, `cause` is the driver's error. */
+  M2M_CONSTRAINT_VIOLATION: StorageError
+  /** See {@link StorageError}: `adapter` names the adapter, `cause` is the driver's error. */
+  M2M_STORAGE: StorageError
+  /** See {@link SchemaMismatchError}: `mismatches` and `report`. */
+  M2M_SCHEMA_MISMATCH: SchemaMismatchError
+  /** See {@link SchemaUnavailableError}. */
+  M2M_SCHEMA_UNAVAILABLE: SchemaUnavailableError
+  /** See {@link MigrationError}: `table` names the table. */
+  M2M_TABLE_EXISTS: MigrationError
+  /** See {@link MigrationError}: `table` names the table. */
+  M2M_TABLE_MISSING: MigrationError
+}
+
+/**
+ * The error that carries code `C`: its class, with `code` narrowed to `C`
+ * (`ThroughlineErrorFor<'M2M_TARGET_NOT_FOUND'>` has `keys`).
+ */
+// Indexing by every ErrorCode is what makes a code missing from the map a compile error here.
+export type ThroughlineErrorFor<C extends ErrorCode> = ThroughlineErrorByCode[C] & { readonly code: C }
+
+/**
+ * Whether `error` is a throughline error.
  *
  * @example
  * ```ts
- * if (isThroughlineError(error, 'M2M_UNSAVED_TARGET')) console.log('save it first')
+ * if (isThroughlineError(error)) console.error(error.code)
  * ```
  */
-export function isThroughlineError(error: unknown, code?: ErrorCode): error is ThroughlineError {
+export function isThroughlineError(error: unknown): error is ThroughlineError
+/**
+ * Whether `error` is a throughline error with the given code; it narrows `error` to the class
+ * that carries that code, with its fields.
+ *
+ * @example
+ * ```ts
+ * if (isThroughlineError(error, 'M2M_TARGET_NOT_FOUND')) return reply.status(404).send({ missing: error.keys })
+ * if (isThroughlineError(error, 'M2M_STORAGE')) logger.error(error.adapter, error.cause)
+ * ```
+ */
+export function isThroughlineError<C extends ErrorCode>(error: unknown, code: C): error is ThroughlineErrorFor<C>
+export function isThroughlineError(error: unknown, code?: ErrorCode): boolean {
   return error instanceof ThroughlineError && (code === undefined || error.code === code)
 }

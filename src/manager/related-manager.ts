@@ -20,18 +20,16 @@ import type { OrderBy, Where } from './parse-where.js'
 import { RelatedQuery } from './related-query.js'
 import { inTransaction, READ_THEN_WRITE, storageCall } from './storage-call.js'
 
-/** The primary key column name of a model. */
-type PkOf<M extends AnyModel> = M['primaryKey'] & keyof RowOf<M>
-
 /**
- * A target: a row of the target model (any object carrying its primary key), or a raw key.
- * Keys given as strings are coerced (`"3"` is the integer key 3).
+ * A target: a whole row of the target model, or a raw key. Keys given as strings are coerced
+ * (`"3"` is the integer key 3).
+ *
+ * An object that carries only the key (`{ id: 3 }`) is not a target in the types: any row of any
+ * model has an `id`, so accepting it would accept a `User` where an `Interview` is expected. Pass
+ * the key itself (`3`, `row.id`). For a model with a `Branded` row type the row must be branded too: a row
+ * throughline returned, or a plain row tagged with `asRow(model, row)`.
  */
-export type TargetInput<M extends AnyModel> =
-  | RowOf<M>
-  | Pick<RowOf<M>, PkOf<M>>
-  | KeyOf<M>
-  | (KeyOf<M> extends number | bigint ? string : never)
+export type TargetInput<M extends AnyModel> = RowOf<M> | KeyOf<M> | (KeyOf<M> extends number | bigint ? string : never)
 
 /** One target or several. */
 export type TargetsInput<M extends AnyModel> = TargetInput<M> | readonly TargetInput<M>[]

@@ -146,7 +146,12 @@ function isRowLike(value: unknown, model: AnyModel): value is object {
   return Object.keys(value).some((key) => columns === undefined || columns.includes(key))
 }
 
-function assertModel(value: object, model: AnyModel): void {
+/**
+ * Throws {@link WrongModelError} when `value` is known to be a row of another model: tagged
+ * with another model, an instance of another class than the model's `class`, or (for a model
+ * that declares its columns) a plain object with a column the model does not have.
+ */
+export function assertModel(value: object, model: AnyModel): void {
   const tagged = modelOf(value)
   if (tagged !== undefined) {
     if (tagged !== model) throw new WrongModelError(`${model.name} instance expected, got ${tagged.describe(value)}.`)

@@ -8,6 +8,44 @@ export interface DefaultRow {
   [column: string]: unknown
 }
 
+// The brand's key: a symbol that exists only in the types, so that a branded row type has a
+// member no plain row has, without a column name that `filter()` or `orderBy()` would offer.
+declare const rowBrand: unique symbol
+
+/**
+ * The phantom member of a branded row type: `N` names the model. It exists only in the types;
+ * nothing is added to the rows. See {@link Branded}.
+ */
+export interface RowBrand<N extends string> {
+  /** Type-only: the model's name. Never set at run time. */
+  readonly [rowBrand]: N
+}
+
+/**
+ * A row type branded with its model's name, so that the compiler tells apart two models whose
+ * rows have the same shape (a `User` and an `Interview` that are both `{ id: number }`). Opt in
+ * by defining the model with it; the name given to {@link defineModel} must then be `N`:
+ *
+ * ```ts
+ * const User = defineModel<Branded<UserRow, 'User'>>('User', { table: 'users' })
+ * ```
+ *
+ * Rows that throughline returns are typed branded (and tagged at run time, see `modelOf`). A
+ * plain row from your own query is not: pass its key, or tag it with {@link asRow}.
+ */
+export type Branded<TRow extends object, N extends string> = TRow & RowBrand<N>
+
+/** The brand name of a row type, or `never` for a row type without a brand. */
+export type BrandOf<TRow> = TRow extends RowBrand<infer N> ? N : never
+
+/**
+ * A row type without its brand: the type of a plain row from your own query. A row type
+ * without a brand is returned as it is.
+ */
+export type PlainRow<TRow> = TRow extends RowBrand<string>
+  ? { [K in keyof TRow as K extends typeof rowBrand ? never : K]: TRow[K] }
+  : TRow
+
 /** The key types that fit a primary key value type `V`. */
 export type KeyTypeFor<V> = [V] extends [bigint]
   ? 'bigint'
@@ -35,7 +73,7 @@ export interface ModelOptionsBase<TRow extends object, TPk extends keyof TRow & 
   /** Default order of related rows, like Django's `Meta.ordering`. Default is the primary key. */
   readonly ordering?: readonly OrderingTerm<TRow>[]
   /** A class whose instances are rows of this model, so that `instanceof` tells models apart. */
-  readonly class?: abstract new (...args: never[]) => TRow
+  readonly class?: abstract new (...args: never[]) => PlainRow<TRow>
   /** How a row reads in error messages. Default is `Model(pk=value)`. */
   readonly describe?: (row: TRow) => string
 }
@@ -50,9 +88,16 @@ export type ModelOptions<TRow extends object, TPk extends keyof TRow & string> =
  * A model: metadata about one of the user's existing tables. throughline never owns the
  * model; it only needs to know where its rows live and how its key is typed.
  */
-export interface Model<TRow extends object = DefaultRow, TPk extends keyof TRow & string = keyof TRow & string> {
-  /** The model name, as in messages (`Publication`). */
-  readonly name: string
+export interface Model<
+  TRow extends object = DefaultRow,
+  TPk extends keyof TRow & string = keyof TRow & string,
+  TName extends string = string,
+> {
+  /**
+   * The model name, as in messages (`Publication`). Its type is the literal name when
+   * {@link defineModel} could see it, which names the columns of an auto join table in the types.
+   */
+  readonly name: TName
   /** The table that holds the rows. */
   readonly table: string
   /** The primary key column. */
@@ -64,7 +109,7 @@ export interface Model<TRow extends object = DefaultRow, TPk extends keyof TRow 
   /** Default ordering of related rows. */
   readonly ordering: readonly { readonly column: string; readonly direction: 'asc' | 'desc' }[]
   /** The class given in the options, if any. */
-  readonly class: (abstract new (...args: never[]) => TRow) | undefined
+  readonly class: (abstract new (...args: never[]) => PlainRow<TRow>) | undefined
   /** The storage description adapters receive. */
   readonly spec: TableSpec
   /** How a row reads in messages. */
@@ -77,8 +122,11 @@ export interface Model<TRow extends object = DefaultRow, TPk extends keyof TRow 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the row type is variant in both directions here
 export type AnyModel = Model<any, string>
 
-/** The row type of a model. */
+/** The row type of a model (branded, for a model defined with a {@link Branded} row type). */
 export type RowOf<M extends AnyModel> = Exclude<M['$row'], undefined>
+
+/** The row type of a model without its brand: what a query of your own returns for its table. */
+export type PlainRowOf<M extends AnyModel> = PlainRow<RowOf<M>>
 
 /** The primary key type of a model. */
 export type KeyOf<M extends AnyModel> =
@@ -87,7 +135,19 @@ export type KeyOf<M extends AnyModel> =
 const KEY_TYPES: readonly KeyType[] = ['integer', 'bigint', 'string', 'uuid']
 
 /**
+ * The name type {@link defineModel} gives a model when the name is not inferred: the brand's
+ * name for a {@link Branded} row type, else `string`.
+ */
+export type ModelNameFor<TRow> = [BrandOf<TRow>] extends [never] ? string : BrandOf<TRow>
+
+/**
  * Defines a model over an existing table.
+ *
+ * The model's name is typed as its literal when the compiler can see it: when no type argument
+ * is given, when the row type is {@link Branded} (`defineModel<Branded<User, 'User'>>('User')`,
+ * and the name must then match the brand), or when it is given as the third type argument
+ * (`defineModel<User, 'id', 'User'>('User')`). A literal name types the columns of the relation's
+ * auto join table (`user_id`).
  *
  * @example
  * ```ts
@@ -102,7 +162,8 @@ const KEY_TYPES: readonly KeyType[] = ['integer', 'bigint', 'string', 'uuid']
 export function defineModel<
   TRow extends object = DefaultRow,
   TPk extends keyof TRow & string = 'id' extends keyof TRow ? 'id' : keyof TRow & string,
->(name: string, options: ModelOptions<TRow, TPk> = {} as ModelOptions<TRow, TPk>): Model<TRow, TPk> {
+  TName extends string = ModelNameFor<TRow>,
+>(name: TName, options: ModelOptions<TRow, TPk> = {} as ModelOptions<TRow, TPk>): Model<TRow, TPk, TName> {
   if (typeof name !== 'string' || !/^[A-Za-z_$][\w$]*$/.test(name)) {
     throw new DefinitionError(`defineModel() needs a model name such as "Publication", got ${JSON.stringify(name)}.`)
   }
@@ -140,7 +201,7 @@ export function defineModel<
     }),
   )
   const describeRow = options.describe
-  const model: Model<TRow, TPk> = {
+  const model: Model<TRow, TPk, TName> = {
     name,
     table,
     primaryKey,

@@ -13,7 +13,10 @@ import { checkSchema, type SchemaReport } from '../schema/check-schema.js'
 import { Prefetched } from './prefetched.js'
 import { RelationQuery } from './relation-query.js'
 
-/** What `of()` takes: a row of the model (any object with its primary key) or a raw key. */
+/**
+ * What `of()` takes: a whole row of the model or a raw key (for a model with a `Branded` row
+ * type, a branded row: one throughline returned, or one tagged with `asRow()`).
+ */
 export type SourceInput<S extends AnyModel> = RowOf<S> | KeyOf<S> | (KeyOf<S> extends number | bigint ? string : never)
 
 /** Options of {@link Relation.filter} and {@link Relation.exclude}. */
@@ -30,8 +33,27 @@ export interface PrefetchOptions<T extends AnyModel> {
   readonly orderBy?: readonly OrderBy<T>[]
 }
 
-/** The row type of an auto-created join table: an `id` and the two key columns. */
-export type AutoThroughRow = Record<string, string | number | bigint>
+// A key type, or every key type when the model is `AnyModel` (whose key type is `any`).
+type KeyValueOf<M extends AnyModel> = 0 extends 1 & KeyOf<M> ? Key : KeyOf<M>
+
+// Flattens an intersection, so that the row reads `{ id: number; user_id: number; ... }`.
+type Flatten<T> = { [K in keyof T]: T[K] }
+
+/**
+ * The row type of an auto-created join table: an `id` and the two key columns, named as
+ * Django and `manyToMany()` name them: `<source>_id` and `<target>_id` (model names in lower
+ * case), or `from_<model>_id` and `to_<model>_id` when both models have the same name (a self
+ * relation). For `manyToMany(User, Interview, { name: 'favorites' })` it is
+ * `{ id: number; user_id: number; interview_id: number }`.
+ *
+ * The column names need the models' literal names (see `defineModel`); for a model whose name
+ * is typed `string`, it is an `id` and any column holding a key of either model.
+ */
+export type AutoThroughRow<S extends AnyModel = AnyModel, T extends AnyModel = S> = string extends S['name'] | T['name']
+  ? { id: number; [column: string]: KeyValueOf<S> | KeyValueOf<T> | number }
+  : Lowercase<S['name']> extends Lowercase<T['name']>
+    ? Flatten<{ id: number } & Record<`from_${Lowercase<S['name']>}_id`, KeyValueOf<S>> & Record<`to_${Lowercase<T['name']>}_id`, KeyValueOf<T>>>
+    : Flatten<{ id: number } & Record<`${Lowercase<S['name']>}_id`, KeyValueOf<S>> & Record<`${Lowercase<T['name']>}_id`, KeyValueOf<T>>>
 
 /** Options of {@link manyToMany}. */
 export interface ManyToManyOptions<TThrough extends object> {
@@ -106,7 +128,7 @@ export interface RelationCore {
  * One side of a many-to-many relation, bound to an adapter. `of(instance)` gives the
  * {@link RelatedManager} of one instance; `reverse` is the other side.
  */
-export class Relation<S extends AnyModel, T extends AnyModel, TThrough extends object = AutoThroughRow> {
+export class Relation<S extends AnyModel, T extends AnyModel, TThrough extends object = AutoThroughRow<S, T>> {
   readonly #core: RelationCore
   readonly #adapter: RelationAdapter | undefined
   readonly #reverse: boolean
@@ -363,6 +385,20 @@ export class Relation<S extends AnyModel, T extends AnyModel, TThrough extends o
 }
 
 /**
+ * Declares a self relation: a model related to itself (friends, followers), as Django's
+ * `ManyToManyField("self")`. Both sides manage rows of `source`.
+ *
+ * @example
+ * ```ts
+ * const friends = manyToMany(Person, 'self', { name: 'friends', adapter }) // symmetrical
+ * ```
+ */
+export function manyToMany<S extends AnyModel, TThrough extends object = AutoThroughRow<S, S>>(
+  source: S,
+  target: 'self',
+  options: ManyToManyOptions<TThrough>,
+): Relation<S, S, TThrough>
+/**
  * Declares a many-to-many relation between two existing models.
  *
  * @example
@@ -372,7 +408,12 @@ export class Relation<S extends AnyModel, T extends AnyModel, TThrough extends o
  * await publications.reverse.of(p1).all() // the articles of p1
  * ```
  */
-export function manyToMany<S extends AnyModel, T extends AnyModel, TThrough extends object = AutoThroughRow>(
+export function manyToMany<S extends AnyModel, T extends AnyModel, TThrough extends object = AutoThroughRow<S, T>>(
+  source: S,
+  target: T,
+  options: ManyToManyOptions<TThrough>,
+): Relation<S, T, TThrough>
+export function manyToMany<S extends AnyModel, T extends AnyModel, TThrough extends object>(
   source: S,
   target: T | 'self',
   options: ManyToManyOptions<TThrough>,

@@ -89,7 +89,7 @@ describe('types: the manager', () => {
   it('takes rows, keys and numeric strings as targets', async () => {
     const manager = collectors.of(1)
     await manager.add([{ id: 2, name: 'alice' }, 3, '4'])
-    // @ts-expect-error a Shop is not an Account target... unless it only carries an id; here the key is a string
+    // @ts-expect-error an object carrying only the key is not a target (wrong-model.test-d.ts): pass the key
     await manager.add({ id: 'x' })
     // @ts-expect-error string keys are not numbers
     await shopTags.of(1).add(5)

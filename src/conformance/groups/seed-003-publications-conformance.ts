@@ -54,7 +54,7 @@ export function seed003PublicationsConformance(options: ConformanceOptions): voi
       assert.equal(rows.filter((row) => String(row[publications.through.sourceColumn]) === String(a2.id)).length, 3)
 
       // "Adding an object of the wrong type raises TypeError."
-      await expectError(() => pubsOf(a2).add(a1), 'M2M_WRONG_MODEL', 'Publication instance expected')
+      await expectError(() => pubsOf(a2).add(a1 as never), 'M2M_WRONG_MODEL', 'Publication instance expected')
 
       // "Create and add a Publication to an Article in one step using create()."
       const newPublication = await pubsOf(a2).create({ title: 'Highlights for Children' })

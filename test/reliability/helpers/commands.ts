@@ -421,7 +421,7 @@ function plantListener(world: World, side: Side, plan: ListenerPlan | undefined,
       const other = relation === fx.badges ? fx.friends : fx.badges
       const m2 = world.keys.get('m2') as number
       if (other === fx.badges) await fx.badges.using(event.using).of(m2).toggle('gamma')
-      else await fx.friends.using(event.using).of(m2).toggle(world.keys.get('m3'))
+      else await fx.friends.using(event.using).of(m2).toggle(world.keys.get('m3') as number)
     }
     if (plan.does === 'throw' || plan.does === 'writeThenThrow') throw new PlantedListenerError(`listener on ${plan.on}`)
   })
