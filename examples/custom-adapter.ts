@@ -6,7 +6,7 @@
  * metrics or a cache in front of a store). It is run here through the full conformance
  * suite with node's own test runner, `node:test`: the suite takes any runner.
  *
- * Run: npm run examples -- custom-adapter
+ * Run: npm run examples -- custom-adapter (prints a summary line, and any failure in full)
  */
 import { afterEach, beforeEach, describe, it } from 'node:test'
 import {

@@ -19,7 +19,10 @@ if (examples.length === 0) {
 let failed = 0
 for (const file of examples) {
   console.log(`\n=== examples/${file}`)
-  const result = spawnSync(process.execPath, ['--import', './scripts/ts-node.mjs', `examples/${file}`], {
+  // Examples that run tests (custom-adapter runs the whole conformance suite under node:test)
+  // print a summary line and their failures in full, not one line per test.
+  const reporter = '--test-reporter=./scripts/test-summary-reporter.mjs'
+  const result = spawnSync(process.execPath, [reporter, '--import', './scripts/ts-node.mjs', `examples/${file}`], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, NODE_NO_WARNINGS: '1' },

@@ -1,12 +1,17 @@
 import { spawnSync } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
+// The reporter scripts/run-examples.mjs gives every example: a summary line, failures in full.
+const reporter = `--test-reporter=${join(root, 'scripts', 'test-summary-reporter.mjs')}`
 
 /** Runs one example as `npm run examples` does and returns what it printed. */
 function run(name: string): string {
-  const result = spawnSync(process.execPath, ['--import', './scripts/ts-node.mjs', `examples/${name}.ts`], {
+  const result = spawnSync(process.execPath, [reporter, '--import', './scripts/ts-node.mjs', `examples/${name}.ts`], {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, NODE_NO_WARNINGS: '1' },
@@ -99,11 +104,36 @@ describe('examples', () => {
     expect(output).toContain('m2m_changed: pre_remove (reverse) pk_set={1}')
   })
 
-  it('custom-adapter.ts passes the whole conformance suite under node:test', () => {
+  it('custom-adapter.ts passes the whole conformance suite under node:test, in two lines', () => {
     const output = run('custom-adapter')
-    expect(output).toMatch(/^# fail 0$/m)
-    expect(output).toMatch(/^# pass \d{3}$/m)
+    expect(output).toMatch(/^node:test: \d{3} passed, 0 failed \(\d+ suites, [\d.]+ s\)$/m)
     expect(output).toContain('updateTargets')
+    expect(output.trim().split('\n')).toHaveLength(2)
+  })
+
+  it("the examples' test reporter prints each failure in full, and fails the run", () => {
+    const directory = mkdtempSync(join(tmpdir(), 'throughline-reporter-'))
+    try {
+      writeFileSync(
+        join(directory, 'failing.mjs'),
+        [
+          "import { describe, it } from 'node:test'",
+          "import assert from 'node:assert/strict'",
+          "describe('suite', () => {",
+          "  it('passes', () => {})",
+          "  it('compares', () => { assert.deepEqual({ kept: 1 }, { kept: 2 }) })",
+          '})',
+        ].join('\n'),
+      )
+      const result = spawnSync(process.execPath, [reporter, 'failing.mjs'], { cwd: directory, encoding: 'utf8', timeout: 60_000 })
+      expect(result.status).toBe(1)
+      expect(result.stdout).toContain('not ok: suite › compares')
+      expect(result.stdout).toContain('Expected values to be strictly deep-equal')
+      expect(result.stdout).toMatch(/at .*failing\.mjs:5:/)
+      expect(result.stdout).toMatch(/^node:test: 1 passed, 1 failed \(1 suites, [\d.]+ s\)$/m)
+    } finally {
+      rmSync(directory, { recursive: true, force: true })
+    }
   })
 
   it('postgres.ts toggles on PostgreSQL, or says why it skipped', () => {

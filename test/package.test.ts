@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -63,6 +63,66 @@ describe('the published package', () => {
     const result = JSON.parse(execFileSync(process.execPath, ['cjs.cjs'], { cwd: project, encoding: 'utf8' })) as Record<string, unknown>
     expect(result).toEqual({ linked: true, code: 'M2M_TARGET_NOT_FOUND', shared: true, knex: 'function', conformance: 'function', direct: 'function' })
   })
+
+  // A TypeScript consumer of every entry point, type-checked under each module resolution still
+  // in use: node10 (`moduleResolution: node`, which ignores `exports` and reads `typesVersions`),
+  // node16 from CommonJS and from ESM, and bundler. Each `@ts-expect-error` fails if an entry's
+  // types resolve to `any`, so a missing declaration cannot pass unnoticed.
+  const consumer = `
+    import { defineModel, manyToMany, MemoryAdapter, type RelationAdapter } from 'throughline'
+    import { KnexAdapter, type KnexAdapterOptions } from 'throughline/knex'
+    import { runAdapterConformance, type TestApi } from 'throughline/conformance'
+    import { BetterSqlite3Adapter, type SqliteDatabase } from 'throughline/better-sqlite3'
+
+    const Tag = defineModel<{ id: number; name: string }>('Tag', { table: 'tags' })
+    const Post = defineModel<{ id: number; title: string }>('Post', { table: 'posts' })
+    const adapter: RelationAdapter = new MemoryAdapter()
+    export const tags = manyToMany(Post, Tag, { name: 'tags', adapter })
+    export const options: KnexAdapterOptions = {}
+    export const direct = (db: SqliteDatabase): RelationAdapter => new BetterSqlite3Adapter(db)
+    export const conform = (test: TestApi): void => {
+      runAdapterConformance({ name: 'memory', test, createAdapter: () => new MemoryAdapter(), inspect: async () => [] })
+    }
+    export const linked: Promise<boolean> = tags.of(1).toggle(2)
+    // @ts-expect-error a class is not a string: only real types can tell
+    export const root: string = MemoryAdapter
+    // @ts-expect-error as above, for throughline/knex
+    export const knex: string = KnexAdapter
+    // @ts-expect-error as above, for throughline/conformance
+    export const conformance: string = runAdapterConformance
+    // @ts-expect-error as above, for throughline/better-sqlite3
+    export const sqlite: string = BetterSqlite3Adapter
+  `
+  const resolutions = {
+    node10: { compilerOptions: { module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '6.0' }, files: ['consumer.ts'] },
+    node16: { compilerOptions: { module: 'node16', moduleResolution: 'node16' }, files: ['consumer.cts', 'consumer.mts'] },
+    bundler: { compilerOptions: { module: 'esnext', moduleResolution: 'bundler' }, files: ['consumer.ts'] },
+  }
+
+  it.each(Object.keys(resolutions) as (keyof typeof resolutions)[])('is typed under moduleResolution %s', (resolution) => {
+    for (const file of ['consumer.ts', 'consumer.cts', 'consumer.mts']) writeFileSync(join(project, file), consumer)
+    // throughline/knex's declarations import knex's types, which need Node's: the project's own
+    // copies, linked rather than installed, keep the test offline and quick.
+    mkdirSync(join(project, 'node_modules', '@types'), { recursive: true })
+    for (const name of ['knex', '@types/node']) {
+      try {
+        symlinkSync(join(root, 'node_modules', name), join(project, 'node_modules', name), 'junction')
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      }
+    }
+    const { compilerOptions, files } = resolutions[resolution]
+    const config = { compilerOptions: { ...compilerOptions, target: 'es2022', strict: true, noEmit: true, types: ['node'], skipLibCheck: false }, files }
+    writeFileSync(join(project, `tsconfig.${resolution}.json`), JSON.stringify(config))
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+    let output = ''
+    try {
+      execFileSync(process.execPath, [tsc, '-p', `tsconfig.${resolution}.json`], { cwd: project, encoding: 'utf8' })
+    } catch (error) {
+      output = String((error as { stdout?: string }).stdout)
+    }
+    expect(output).toBe('')
+  }, 60_000)
 
   it('ships only the build, the changelog, the readme and the licence', () => {
     const manifest = JSON.parse(readFileSync(join(project, 'node_modules', 'throughline', 'package.json'), 'utf8')) as { name: string }
