@@ -12,7 +12,7 @@
  * const liked = await favorites.of(user).toggle(interview) // true: now a favourite
  * ```
  *
- * @packageDocumentation
+ * @module throughline
  */
 export type {
   AdapterCapabilities,
@@ -41,6 +41,7 @@ export type {
   UpdateTargetsInput,
 } from './adapter/relation-adapter.js'
 export { DEFAULT_RETRY_POLICY, retryConflicts, retryDelay, retryPolicy, type RetryEvent, type RetryPolicy } from './adapter/retry-policy.js'
+export { adapterLogger, type AdapterLogEvent, type AdapterLogger } from './adapter/adapter-log.js'
 export { MemoryAdapter } from './adapters/memory/memory-adapter.js'
 export {
   DefinitionError,
@@ -70,7 +71,9 @@ export {
   type M2MAction,
   type M2MChangedEvent,
   type M2MChangeEvent,
+  type M2MChangeFields,
   type M2MClearEvent,
+  type M2MEventBase,
   type M2MEventFor,
   type M2MEventName,
   type M2MListener,
@@ -86,7 +89,18 @@ export {
   type UpdateOrCreateOptions,
 } from './manager/related-manager.js'
 export { RelatedQuery } from './manager/related-query.js'
-export { LOOKUPS, type LookupValue, type OrderBy, type RowWhere, type ThroughWhere, type Where } from './manager/parse-where.js'
+export {
+  LOOKUPS,
+  type ColumnLookups,
+  type LookupValue,
+  type OrderBy,
+  type PkLookups,
+  type RangeLookup,
+  type RowWhere,
+  type StringLookup,
+  type ThroughWhere,
+  type Where,
+} from './manager/parse-where.js'
 export { asRow } from './model/as-row.js'
 export { coerceKey } from './model/coerce-key.js'
 export {

@@ -119,9 +119,8 @@ export function withoutForeignKeys(schema: readonly TableSchema[]): TableSchema[
  * Registers a test that needs the database's foreign keys (a delete cascading to the links),
  * or, in the `joinTables: 'without-foreign-keys'` run, a visible skip with the reason.
  */
-export function itWithForeignKeys(options: ConformanceOptions, name: string, body: TestFn): void {
+export function itWithForeignKeys(options: ConformanceOptions, name: string, body: TestFn, reason = 'needs foreign keys: the database cascades the delete'): void {
   const { it } = options.test
-  const reason = 'needs foreign keys: the database cascades the delete'
   if (options.joinTables !== 'without-foreign-keys') it(name, body)
   else if (it.skip !== undefined) it.skip(`${name} [${reason}]`, body)
   else it(`${name} [skipped: ${reason}]`, () => undefined)

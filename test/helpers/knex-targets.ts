@@ -17,7 +17,13 @@ export interface KnexTarget {
    * close it with {@link disconnect}. Knex loads the driver (better-sqlite3, pg, mysql2) only
    * here, so a disabled target never loads its driver.
    */
-  readonly connect: () => Knex
+  readonly connect: (options?: ConnectOptions) => Knex
+}
+
+/** Options of {@link KnexTarget.connect}. */
+export interface ConnectOptions {
+  /** The most connections of the pool on a server (default 4): a test of conflicts wants more. */
+  readonly connections?: number
 }
 
 const START = 'or run `eval "$(bash scripts/databases.sh start)"`'
@@ -53,24 +59,24 @@ function onConnect(statements: readonly string[]) {
   }
 }
 
-function connectPostgres(): Knex {
+function connectPostgres(options: ConnectOptions = {}): Knex {
   const name = runName()
   const db = knex({
     client: 'pg',
     connection: process.env.PG_URL ?? '',
     searchPath: [name],
-    pool: { min: 0, max: 4, afterCreate: onConnect([`CREATE SCHEMA IF NOT EXISTS "${name}"`]) },
+    pool: { min: 0, max: options.connections ?? 4, afterCreate: onConnect([`CREATE SCHEMA IF NOT EXISTS "${name}"`]) },
   })
   isolated.set(db, { dialect: 'postgres', name })
   return db
 }
 
-function connectMysql(): Knex {
+function connectMysql(options: ConnectOptions = {}): Knex {
   const name = runName()
   const db = knex({
     client: 'mysql2',
     connection: process.env.MYSQL_URL ?? '',
-    pool: { min: 0, max: 4, afterCreate: onConnect([`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4`, `USE \`${name}\``]) },
+    pool: { min: 0, max: options.connections ?? 4, afterCreate: onConnect([`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4`, `USE \`${name}\``]) },
   })
   isolated.set(db, { dialect: 'mysql', name })
   return db

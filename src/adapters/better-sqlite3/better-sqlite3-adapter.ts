@@ -20,7 +20,8 @@ import type {
   TransactionOptions,
   UpdateTargetsInput,
 } from '../../adapter/relation-adapter.js'
-import { retryConflicts, retryPolicy, type RetryPolicy } from '../../adapter/retry-policy.js'
+import { adapterLogger, type AdapterLogger } from '../../adapter/adapter-log.js'
+import { retryConflicts, retryPolicy, type RetryEvent, type RetryPolicy } from '../../adapter/retry-policy.js'
 import { InvalidArgumentError, StorageError, ThroughlineError, UnknownColumnError } from '../../errors/throughline-error.js'
 import { withoutColumn } from '../../adapter/without-column.js'
 import { coerceSpecKey, readStoredKey } from '../../model/coerce-key.js'
@@ -48,6 +49,11 @@ export interface BetterSqlite3AdapterOptions {
    * Default: `DEFAULT_RETRY_POLICY` (30 retries, jittered waits up to 250 ms).
    */
   readonly retry?: Partial<RetryPolicy>
+  /**
+   * Receives every statement the adapter runs (its SQL, without values) and every call it runs
+   * again after a conflict. Off by default; `DEBUG=throughline*` prints the same to standard error.
+   */
+  readonly log?: AdapterLogger
 }
 
 /** A transaction this adapter opened, as seen by the code that runs inside it. */
@@ -63,6 +69,7 @@ interface Shared {
   readonly database: SqliteDatabase
   readonly state: ConnectionState
   readonly retry: RetryPolicy
+  readonly log: AdapterLogger | undefined
   statements: number
 }
 
@@ -212,7 +219,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       if (!Number.isSafeInteger(size) || size < 16) {
         throw new InvalidArgumentError(`statementCacheSize must be a whole number of at least 16; got ${formatValue(size)}.`)
       }
-      shared = { database, state: connectionState(database, size), retry: retryPolicy(options.retry), statements: 0 }
+      shared = { database, state: connectionState(database, size), retry: retryPolicy(options.retry), log: adapterLogger(options.log, 'better-sqlite3'), statements: 0 }
     }
     this.#shared = shared
     this.#scope = scope
@@ -238,7 +245,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     // Another process held the database past the busy timeout: run the whole call again, in a
     // new transaction. Only a transaction of ours: a savepoint in the caller's transaction
     // cannot be, the caller's snapshot and writes are the caller's to run again.
-    return retryConflicts(this.#shared.retry, (error) => !attempt.nested && isSqliteBusy(error), () => this.#transactionOnce(work, attempt))
+    return retryConflicts(this.#shared.retry, (error) => !attempt.nested && isSqliteBusy(error), () => this.#transactionOnce(work, attempt), this.#onRetry())
   }
 
   async #transactionOnce<R>(work: (adapter: RelationAdapter) => Promise<R>, attempt: { nested: boolean }): Promise<R> {
@@ -549,7 +556,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       // (The StorageError of a statement carries the driver's error as its cause.)
       if (this.#shared.database.inTransaction || !isSqliteBusy(field(error, 'cause'))) throw error
       // The failed attempt already waited through the busy timeout: the first retry runs at once.
-      return retryConflicts(this.#shared.retry, isSqliteBusy, () => Promise.resolve().then(() => this.#whenFree(work)))
+      return retryConflicts(this.#shared.retry, isSqliteBusy, () => Promise.resolve().then(() => this.#whenFree(work)), this.#onRetry())
     }
   }
 
@@ -589,7 +596,19 @@ export class BetterSqlite3Adapter implements RelationAdapter {
 
   #statement(sql: string, mode: RowMode): SqliteStatement {
     this.#shared.statements++
+    this.#shared.log?.({ type: 'statement', adapter: this.name, sql })
     return this.#shared.state.cache.get(sql, mode)
+  }
+
+  /** The retry hook for the log, when there is one. */
+  #onRetry(): ((event: RetryEvent) => void) | undefined {
+    const { log } = this.#shared
+    return (
+      log &&
+      ((event) => {
+        log({ type: 'retry', adapter: this.name, ...event })
+      })
+    )
   }
 
   #all(sql: string, mode: RowMode, parameters: readonly unknown[]): unknown[] {

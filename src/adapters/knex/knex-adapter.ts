@@ -22,6 +22,7 @@ import type {
   TransactionOptions,
   UpdateTargetsInput,
 } from '../../adapter/relation-adapter.js'
+import { adapterLogger, type AdapterLogger } from '../../adapter/adapter-log.js'
 import { retryConflicts, retryPolicy, type RetryPolicy } from '../../adapter/retry-policy.js'
 import { InvalidArgumentError, StorageError, UnknownColumnError } from '../../errors/throughline-error.js'
 import { withoutColumn } from '../../adapter/without-column.js'
@@ -49,6 +50,11 @@ export interface KnexAdapterOptions {
    * SQLite busy): see {@link RetryPolicy}. Default: `DEFAULT_RETRY_POLICY` (30 retries, jittered waits up to 250 ms).
    */
   readonly retry?: Partial<RetryPolicy>
+  /**
+   * Receives every statement the adapter sends (its SQL, without values) and every call it runs
+   * again after a conflict. Off by default; `DEBUG=throughline*` prints the same to standard error.
+   */
+  readonly log?: AdapterLogger
 }
 
 /** A transaction opened by a {@link KnexAdapter}, as seen by the code that runs inside it. */
@@ -66,6 +72,7 @@ interface Shared {
   readonly name: string
   readonly maxBindParameters: number
   readonly retry: RetryPolicy
+  readonly log: AdapterLogger | undefined
   statements: number
 }
 
@@ -140,6 +147,7 @@ export class KnexAdapter implements RelationAdapter {
         name: `knex(${dialect.name})`,
         maxBindParameters: Math.min(max, dialect.maxBindParameters),
         retry: retryPolicy(options.retry),
+        log: adapterLogger(options.log, `knex(${dialect.name})`),
         statements: 0,
       }
     }
@@ -176,8 +184,10 @@ export class KnexAdapter implements RelationAdapter {
    * another transaction (and so rolled all of it back).
    */
   #retryingConflicts<R>(run: () => Promise<R>): Promise<R> {
-    const { dialect, retry } = this.#shared
-    return retryConflicts(retry, (error) => dialect.isConflict(error), run)
+    const { dialect, retry, log, name } = this.#shared
+    return retryConflicts(retry, (error) => dialect.isConflict(error), run, log && ((event) => {
+      log({ type: 'retry', adapter: name, ...event })
+    }))
   }
 
   async #transactionOnce<R>(outer: Knex, work: (adapter: RelationAdapter) => Promise<R>, isolation: 'serializable' | undefined): Promise<R> {
@@ -579,7 +589,11 @@ export class KnexAdapter implements RelationAdapter {
   async #statement<R>(build: () => PromiseLike<unknown>): Promise<R> {
     this.#shared.statements++
     try {
-      return (await build()) as R
+      const { log } = this.#shared
+      if (log === undefined) return (await build()) as R
+      const query = build()
+      log({ type: 'statement', adapter: this.name, sql: sqlOf(query) })
+      return (await query) as R
     } catch (error) {
       throw toStorageError(this.name, this.#shared.dialect, error)
     }
@@ -747,6 +761,13 @@ export class KnexAdapter implements RelationAdapter {
 
 // An operation run outside a transaction: retried as a write call's transaction is.
 const ALONE: TransactionOptions = { retry: true }
+
+/** The SQL text of a knex query or raw statement, placeholders and all, for the log. */
+function sqlOf(query: unknown): string {
+  const compiled = (query as { toSQL?: () => { sql?: unknown } | { sql?: unknown }[] }).toSQL?.()
+  const parts = Array.isArray(compiled) ? compiled : compiled === undefined ? [] : [compiled]
+  return parts.map((part) => String(part.sql)).join('; ')
+}
 
 /** Whether `db` is a transaction (the caller's, or one of ours), rather than a Knex instance. */
 function isTransaction(db: Knex): boolean {
