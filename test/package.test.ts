@@ -131,5 +131,9 @@ describe('the published package', () => {
     const [{ files }] = JSON.parse(listing) as [{ files: { path: string }[] }]
     const outside = files.map((file) => file.path).filter((path) => !/^(dist\/|CHANGELOG\.md$|README\.md$|LICENSE$|package\.json$)/.test(path))
     expect(outside).toEqual([])
+    // No source maps (tsup.config.ts says why), and no comment pointing at a missing one.
+    expect(files.filter((file) => file.path.endsWith('.map'))).toEqual([])
+    const entry = readFileSync(join(project, 'node_modules', 'throughline', 'dist', 'index.js'), 'utf8')
+    expect(entry).not.toContain('sourceMappingURL')
   })
 })

@@ -58,7 +58,12 @@ export interface LinkSpec {
    * The join table's other foreign keys (an `inviter_id`), with the table each points at:
    * a value given for one must be a key of that table.
    */
-  readonly references: readonly { readonly column: string; readonly target: TableSpec }[]
+  readonly references: readonly {
+    /** The join table's column (`inviter_id`). */
+    readonly column: string
+    /** The table whose primary key that column holds. */
+    readonly target: TableSpec
+  }[]
   /** The model whose key is in `sourceColumn`. */
   readonly source: TableSpec
   /** The model whose key is in `targetColumn`. */
@@ -84,14 +89,19 @@ export type LookupOperator =
  * never null (null becomes `isnull: true`).
  */
 export interface Condition {
+  /** The column the condition is on, already checked to exist (`title`). */
   readonly column: string
+  /** The lookup: `exact`, `in`, `isnull`, a string lookup or a comparison. */
   readonly op: LookupOperator
+  /** The value compared with, of the shape `op` takes (see above). */
   readonly value: unknown
 }
 
 /** One ordering term on a target column. */
 export interface OrderTerm {
+  /** The column to sort by. */
   readonly column: string
+  /** Ascending, or descending (`'-title'` in `orderBy()`). */
   readonly direction: 'asc' | 'desc'
 }
 
@@ -100,15 +110,21 @@ export interface OrderTerm {
  * with the target primary key, so that every adapter returns the same order.
  */
 export interface TargetQuery {
+  /** Conditions on the target rows, all of which must hold. */
   readonly where: readonly Condition[]
+  /** Order of the rows, ending with the target primary key. */
   readonly orderBy: readonly OrderTerm[]
+  /** The most rows to return, or `undefined` for all of them. */
   readonly limit: number | undefined
+  /** How many rows to skip first (after ordering), or `undefined` for none. */
   readonly offset: number | undefined
 }
 
 /** Input of {@link RelationAdapter.probeLinks}. */
 export interface ProbeLinksInput {
+  /** The relation's join table and the tables on both sides. */
   readonly link: LinkSpec
+  /** The key of the source whose links are probed. */
   readonly source: Key
   /**
    * Target keys to check for existence (and, with scope `'targets'`, for links). Never empty
@@ -137,6 +153,7 @@ export interface ProbeLinksResult {
 
 /** Input of {@link RelationAdapter.insertLinks}. */
 export interface InsertLinksInput {
+  /** The relation's join table and the tables on both sides. */
   readonly link: LinkSpec
   /**
    * `[sourceKey, targetKey]` pairs, distinct, to write into `sourceColumn` and `targetColumn`,
@@ -155,7 +172,9 @@ export interface InsertLinksInput {
 
 /** Input of {@link RelationAdapter.deleteLinks}. */
 export interface DeleteLinksInput {
+  /** The relation's join table and the tables on both sides. */
   readonly link: LinkSpec
+  /** The key of the source whose links are deleted. */
   readonly source: Key
   /** The target keys to unlink, or `undefined` to unlink every target of `source`. */
   readonly targets: readonly Key[] | undefined
@@ -165,14 +184,19 @@ export interface DeleteLinksInput {
 
 /** Input of the target reads. */
 export interface SelectTargetsInput {
+  /** The relation's join table and the tables on both sides. */
   readonly link: LinkSpec
+  /** The key of the source whose linked targets are read. */
   readonly source: Key
+  /** Conditions, order and page of the targets. */
   readonly query: TargetQuery
 }
 
 /** Input of {@link RelationAdapter.selectThroughRows}. */
 export interface SelectThroughRowsInput {
+  /** The relation's join table and the tables on both sides. */
   readonly link: LinkSpec
+  /** The key of the source whose join table rows are read. */
   readonly source: Key
   /** Only the rows linking to these targets, or every row of `source` when `undefined`. */
   readonly targets: readonly Key[] | undefined
@@ -180,6 +204,7 @@ export interface SelectThroughRowsInput {
 
 /** Input of {@link RelationAdapter.prefetchTargets}. */
 export interface PrefetchTargetsInput {
+  /** The relation's join table and the tables on both sides. */
   readonly link: LinkSpec
   /** The sources whose targets to read, distinct and non-empty. */
   readonly sources: readonly Key[]
@@ -189,7 +214,9 @@ export interface PrefetchTargetsInput {
 
 /** One row of {@link RelationAdapter.prefetchTargets}: a target row and the source it is linked from. */
 export interface PrefetchedRow {
+  /** The key of the source the target is linked from. */
   readonly source: Key
+  /** The target row, every column of the target table. */
   readonly row: Row
 }
 
@@ -212,26 +239,35 @@ export interface SourceQuery {
   readonly mode: 'join' | 'exists' | 'not-exists'
   /** Order of the returned rows; it always ends with their primary key. */
   readonly orderBy: readonly OrderTerm[]
+  /** The most rows to return, or `undefined` for all of them. */
   readonly limit: number | undefined
+  /** How many rows to skip first (after ordering), or `undefined` for none. */
   readonly offset: number | undefined
 }
 
 /** Input of the source reads. */
 export interface SelectSourcesInput {
+  /** The relation, oriented so that `link.source` is the side whose rows are returned. */
   readonly link: LinkSpec
+  /** Conditions on those rows, on what they link to and on the join table; order and page. */
   readonly query: SourceQuery
 }
 
 /** Input of {@link RelationAdapter.insertTarget}. */
 export interface InsertTargetInput {
+  /** The table to insert into. */
   readonly target: TableSpec
+  /** The row's column values; the primary key may be absent, for the table to generate it. */
   readonly values: Readonly<Row>
 }
 
 /** Input of {@link RelationAdapter.updateTargets}. */
 export interface UpdateTargetsInput {
+  /** The table to update. */
   readonly target: TableSpec
+  /** The primary keys of the rows to update. */
   readonly keys: readonly Key[]
+  /** The columns to set, with their new values, the same for every row. */
   readonly values: Readonly<Row>
 }
 

@@ -9,9 +9,16 @@ export type TestFn = () => void | Promise<void>
  * `node:test` alike. Pass your runner's own `describe`, `it`, `beforeEach` and `afterEach`.
  */
 export interface TestApi {
+  /** Declares a group of tests; the suite calls it once per behaviour (`add()`, `set()`, …). */
   readonly describe: (name: string, body: () => void) => void
-  readonly it: ((name: string, body: TestFn) => void) & { readonly skip?: (name: string, body: TestFn) => void }
+  /** Declares one test, whose body may be async. */
+  readonly it: ((name: string, body: TestFn) => void) & {
+    /** Declares a test that is reported as skipped, for what the adapter's capabilities rule out. */
+    readonly skip?: (name: string, body: TestFn) => void
+  }
+  /** Runs before each test of the current group: where the suite creates a fresh adapter. */
   readonly beforeEach: (body: TestFn) => void
+  /** Runs after each test of the current group: where the suite releases the adapter. */
   readonly afterEach: (body: TestFn) => void
 }
 

@@ -16,7 +16,7 @@
  * })
  * ```
  *
- * @packageDocumentation
+ * @module throughline/conformance
  */
 import type { ConformanceOptions } from './conformance-options.js'
 import { coreGroups } from './groups/core-groups.js'

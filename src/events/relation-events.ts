@@ -7,7 +7,8 @@ export type M2MAction = 'pre_add' | 'post_add' | 'pre_remove' | 'post_remove' | 
 /** Every {@link M2MAction}, in the order a `set(..., { clear: true })` can emit them. */
 export const M2M_ACTIONS: readonly M2MAction[] = ['pre_clear', 'post_clear', 'pre_remove', 'post_remove', 'pre_add', 'post_add']
 
-interface EventBase<TAction extends M2MAction> {
+/** The fields every relation event has, whatever its action. */
+export interface M2MEventBase<TAction extends M2MAction> {
   /** What is happening. `pre_*` runs before the write, `post_*` after it, both inside the call's transaction. */
   readonly action: TAction
   /** The relation's name (`'publications'`). */
@@ -19,7 +20,12 @@ interface EventBase<TAction extends M2MAction> {
   readonly using: RelationAdapter
 }
 
-interface ChangeFields<TInstanceModel extends AnyModel, TModel extends AnyModel, TReverse extends boolean> {
+/**
+ * The fields that say which side of the relation an event comes from: Django's `instance`,
+ * `reverse` and `model`. `TReverse` is `false` for the declaring side's manager, `true` for the
+ * reverse one.
+ */
+export interface M2MChangeFields<TInstanceModel extends AnyModel, TModel extends AnyModel, TReverse extends boolean> {
   /** The object whose manager was used: the value given to `of()`. */
   readonly instance: RowOf<TInstanceModel> | KeyOf<TInstanceModel>
   /** `false` when the manager is on the declaring side, `true` on the reverse side. */
@@ -30,15 +36,29 @@ interface ChangeFields<TInstanceModel extends AnyModel, TModel extends AnyModel,
 
 /** An add or remove event: `pkSet` holds the keys actually added, or the keys asked to be removed. */
 export type M2MChangeEvent<S extends AnyModel, T extends AnyModel> =
-  | (EventBase<'pre_add' | 'post_add' | 'pre_remove' | 'post_remove'> &
-      ChangeFields<S, T, false> & { readonly pkSet: ReadonlySet<KeyOf<T>> })
-  | (EventBase<'pre_add' | 'post_add' | 'pre_remove' | 'post_remove'> &
-      ChangeFields<T, S, true> & { readonly pkSet: ReadonlySet<KeyOf<S>> })
+  | (M2MEventBase<'pre_add' | 'post_add' | 'pre_remove' | 'post_remove'> &
+      M2MChangeFields<S, T, false> & {
+        /** The keys actually added (`post_add`), about to be added (`pre_add`), or asked to be removed. */
+        readonly pkSet: ReadonlySet<KeyOf<T>>
+      })
+  | (M2MEventBase<'pre_add' | 'post_add' | 'pre_remove' | 'post_remove'> &
+      M2MChangeFields<T, S, true> & {
+        /** The keys, on the reverse side: keys of the relation's source model. */
+        readonly pkSet: ReadonlySet<KeyOf<S>>
+      })
 
 /** A clear event: `pkSet` is `null`, as in Django. */
 export type M2MClearEvent<S extends AnyModel, T extends AnyModel> =
-  | (EventBase<'pre_clear' | 'post_clear'> & ChangeFields<S, T, false> & { readonly pkSet: null })
-  | (EventBase<'pre_clear' | 'post_clear'> & ChangeFields<T, S, true> & { readonly pkSet: null })
+  | (M2MEventBase<'pre_clear' | 'post_clear'> &
+      M2MChangeFields<S, T, false> & {
+        /** Always `null`: a clear does not list the keys it removes, as in Django. */
+        readonly pkSet: null
+      })
+  | (M2MEventBase<'pre_clear' | 'post_clear'> &
+      M2MChangeFields<T, S, true> & {
+        /** Always `null`: a clear does not list the keys it removes, as in Django. */
+        readonly pkSet: null
+      })
 
 /** The payload of every relation event, with Django's `m2m_changed` meaning. */
 export type M2MChangedEvent<S extends AnyModel = AnyModel, T extends AnyModel = AnyModel> =

@@ -19,8 +19,10 @@ export const LOOKUPS: readonly LookupOperator[] = [
   'isnull',
 ]
 
-type StringLookup = 'startswith' | 'endswith' | 'contains'
-type RangeLookup = 'gt' | 'gte' | 'lt' | 'lte'
+/** The lookups that match part of a string column (`title__startswith`); other columns have none. */
+export type StringLookup = 'startswith' | 'endswith' | 'contains'
+/** The comparison lookups (`id__gt`), which take a value of the column's type but never `null`. */
+export type RangeLookup = 'gt' | 'gte' | 'lt' | 'lte'
 
 /** The value a lookup takes on a column of type `V`. */
 export type LookupValue<V, L extends LookupOperator> = L extends 'in'
@@ -35,7 +37,11 @@ export type LookupValue<V, L extends LookupOperator> = L extends 'in'
         ? NonNullable<V>
         : V | null
 
-type ColumnLookups<TRow> = {
+/**
+ * The `column__lookup` keys of a row type, each typed by its column: `{ title__startswith: 'S' }`,
+ * `{ id__in: [1, 2] }`, `{ rating__isnull: true }`. Part of {@link RowWhere}.
+ */
+export type ColumnLookups<TRow> = {
   readonly [P in `${keyof TRow & string}__${LookupOperator}`]?: P extends `${infer C}__${infer L}`
     ? C extends keyof TRow
       ? L extends LookupOperator
@@ -45,7 +51,11 @@ type ColumnLookups<TRow> = {
     : never
 }
 
-type PkLookups<TKey> = {
+/**
+ * The `pk__lookup` keys of a model (`{ pk__in: [1, 2] }`), taking keys, their string forms or
+ * rows; `pk` has no string lookups. Part of {@link Where}.
+ */
+export type PkLookups<TKey> = {
   readonly [L in LookupOperator as `pk__${L}`]?: L extends 'in'
     ? readonly (TKey | string)[]
     : L extends 'isnull'

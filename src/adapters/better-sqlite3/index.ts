@@ -16,7 +16,7 @@
  * await favorites.of(user).toggle(interview)
  * ```
  *
- * @packageDocumentation
+ * @module throughline/better-sqlite3
  */
 export { BetterSqlite3Adapter, type BetterSqlite3AdapterOptions } from './better-sqlite3-adapter.js'
 export type { SqliteDatabase, SqliteRunResult, SqliteStatement, SqliteValue } from './sqlite-database.js'

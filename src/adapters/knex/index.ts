@@ -15,7 +15,7 @@
  * await createJoinTable(db, publications)
  * ```
  *
- * @packageDocumentation
+ * @module throughline/knex
  */
 export { KnexAdapter, type KnexAdapterOptions } from './knex-adapter.js'
 export {
