@@ -7,6 +7,7 @@ import {
   TargetNotFoundError,
   ThroughlineError,
   UnknownColumnError,
+  type ErrorCode,
 } from '../errors/throughline-error.js'
 import type { M2MAction, M2MChangedEvent } from '../events/relation-events.js'
 import { coerceKey, resolveTargetKey, type TargetVerb } from '../model/coerce-key.js'
@@ -240,7 +241,8 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
         return true
       }, READ_THEN_WRITE)
     } catch (error) {
-      throw await this.#explain(error, [key])
+      // The toggle's INSERT may also meet a key that no row of the column's type could have.
+      throw await this.#explain(error, [key], ['M2M_CONSTRAINT_VIOLATION', 'M2M_STORAGE'])
     }
   }
 
@@ -291,9 +293,10 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
    * violation naming the source, by one read on this failure path only; any other error is
    * reported as it is.
    */
-  async #explain(error: unknown, keys: readonly Key[]): Promise<unknown> {
-    // Only the storage's own failures (they carry the driver's error): the manager's refusals are explained already.
-    if (!(error instanceof ThroughlineError) || (error.code !== 'M2M_CONSTRAINT_VIOLATION' && error.code !== 'M2M_STORAGE') || error.cause === undefined) return error
+  async #explain(error: unknown, keys: readonly Key[], codes: readonly ErrorCode[] = ['M2M_CONSTRAINT_VIOLATION']): Promise<unknown> {
+    // Only the storage's own failures (they carry the driver's error): the manager's refusals
+    // are explained already, and a lost connection or a conflict is no missing row.
+    if (!(error instanceof ThroughlineError) || !codes.includes(error.code) || error.cause === undefined) return error
     const { adapter, link, sourceKey } = this.#context
     const probe = await storageCall(adapter, () => adapter.probeLinks({ link, source: sourceKey, targets: keys, scope: keys.length === 0 ? 'all' : 'targets' })).catch(
       () => undefined,
@@ -695,12 +698,11 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     const key = coerceKey(row[targetModel.primaryKey], targetModel)
     const { link, sourceKey } = this.#context
     const counts = tx.capabilities.countsInserts
-    if (!counts) {
-      // The insert cannot tell a pair it skipped for a missing source: read the source first.
-      const probe = await storageCall(tx, () => tx.probeLinks({ link, source: sourceKey, targets: [key], scope: 'targets' }))
-      this.#assertSource(probe.sourceExists)
-    }
+    // Where the insert cannot tell a pair it skipped for a missing source, read the source
+    // first; refuse it after pre_add all the same, as the counted insert does.
+    const probe = counts ? undefined : await storageCall(tx, () => tx.probeLinks({ link, source: sourceKey, targets: [key], scope: 'targets' }))
     await this.#emit(tx, 'pre_add', [key])
+    if (probe !== undefined) this.#assertSource(probe.sourceExists)
     const inserted = await storageCall(tx, () => tx.insertLinks({ link, pairs: this.#linkPairs([key]), values: through.values, count: counts }))
     // The target row is new: a pair skipped can only be one whose source has no row.
     if (counts && inserted === 0) this.#assertSource(false)

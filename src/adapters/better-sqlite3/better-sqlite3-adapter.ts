@@ -165,8 +165,9 @@ function insertTexts(link: LinkSpec, texts: LinkTexts, extra: readonly string[])
   const head = `INSERT INTO ${quote(link.table)} (${columns}) `
   found = {
     one: `${head}SELECT ?, ?${extraParameters}${exists('?', '?')}${conflict}`,
-    fromSource: `${head}SELECT ?, value${extraParameters} FROM json_each(?)${exists('?', 'value')}${conflict}`,
-    pairs: `${head}SELECT value ->> 0, value ->> 1${extraParameters} FROM json_each(?)${exists('value ->> 0', 'value ->> 1')}${conflict}`,
+    // In the order given (ids numbered alike, and index locks taken alike by concurrent calls).
+    fromSource: `${head}SELECT ?, value${extraParameters} FROM json_each(?)${exists('?', 'value')} ORDER BY key${conflict}`,
+    pairs: `${head}SELECT value ->> 0, value ->> 1${extraParameters} FROM json_each(?)${exists('value ->> 0', 'value ->> 1')} ORDER BY key${conflict}`,
   }
   texts.inserts.set(signature, found)
   return found

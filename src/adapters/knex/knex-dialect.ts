@@ -101,6 +101,12 @@ interface PairsSource {
   readonly fromBindings: Knex.RawBinding[]
   readonly source: string
   readonly target: string
+  /**
+   * The position of each pair in the list: rows are inserted in the order given (ids numbered
+   * alike, and index locks taken alike by concurrent calls), which a semi-join for the EXISTS
+   * could otherwise change.
+   */
+  readonly order: string
 }
 
 /**
@@ -116,7 +122,8 @@ function pairsInsert(link: LinkSpec, extra: Readonly<Record<string, unknown>>, p
   return {
     sql:
       `INSERT INTO ?? (${columns}) SELECT ${pairs.source}, ${pairs.target}${values} FROM ${pairs.from} ` +
-      `WHERE EXISTS (SELECT 1 FROM ?? AS ts WHERE ?? = ${pairs.source}) AND EXISTS (SELECT 1 FROM ?? AS tt WHERE ?? = ${pairs.target})${conflict}`,
+      `WHERE EXISTS (SELECT 1 FROM ?? AS ts WHERE ?? = ${pairs.source}) AND EXISTS (SELECT 1 FROM ?? AS tt WHERE ?? = ${pairs.target}) ` +
+      `ORDER BY ${pairs.order}${conflict}`,
     bindings: [
       link.table,
       link.sourceColumn,
@@ -184,6 +191,7 @@ const sqlite: KnexDialect = {
       fromBindings: [pairsJson(pairs, link.source.keyType, link.target.keyType)],
       source: first,
       target: second,
+      order: 'v.key',
     })
   },
   // knex resolves a raw INSERT on better-sqlite3 to { changes }, which leaves out the rows
@@ -251,10 +259,11 @@ const pg: KnexDialect = {
     const sources = pairs.map(([source]) => source)
     const targets = pairs.map(([, target]) => target)
     return pairsInsert(link, extra, {
-      from: `unnest(?::${PG_ARRAY_TYPES[link.source.keyType]}, ?::${PG_ARRAY_TYPES[link.target.keyType]}) AS v(s, t)`,
+      from: `unnest(?::${PG_ARRAY_TYPES[link.source.keyType]}, ?::${PG_ARRAY_TYPES[link.target.keyType]}) WITH ORDINALITY AS v(s, t, n)`,
       fromBindings: [sources as unknown as Knex.Value, targets as unknown as Knex.Value],
       source: 'v.s',
       target: 'v.t',
+      order: 'v.n',
     })
   },
   // pg's rowCount leaves out the rows ON CONFLICT skipped and those the EXISTS filtered.
