@@ -101,7 +101,9 @@ const KEY_TEXT = '__throughline_key'
  * undoes only its own writes). Every call is a constant number of statements whatever the
  * number of keys, split into chunks only past the database's bind-parameter limits; adds
  * ignore existing pairs in the statement itself (`ON CONFLICT DO NOTHING`, or a no-op
- * `ON DUPLICATE KEY UPDATE` on MySQL), so concurrent adds never duplicate a link.
+ * `ON DUPLICATE KEY UPDATE` on MySQL), so concurrent adds never duplicate a link, and on
+ * SQLite and PostgreSQL insert only pairs whose rows exist (`INSERT … SELECT … WHERE EXISTS`),
+ * so a join table without foreign keys never gets a link to a missing row.
  *
  * Foreign keys must be enforced: SQLite needs `PRAGMA foreign_keys = ON` on each connection
  * (better-sqlite3 turns it on by default; the `sqlite3` driver does not).
@@ -342,17 +344,16 @@ export class KnexAdapter implements RelationAdapter {
     // On MySQL/MariaDB the foreign key compares string keys by the column's collation, and
     // would take 'ALPHA' for 'alpha' (F14): look them up exactly first.
     await this.#assertExactKeys(db, link, pairs)
-    let inserted = 0
     for (const chunk of parts) {
-      const result = await this.#alone(db, () =>
+      await this.#alone(db, () =>
         this.#statement(() => {
           const insert = db(link.table).insert(chunk as Record<string, Knex.Value>[])
           return link.unique ? dialect.ignoreDuplicatePairs(insert, link, db) : insert
         }),
       )
-      if (input.count === true) inserted += dialect.insertedRows(result) ?? 0
     }
-    return dialect.countsInserts && input.count === true ? inserted : undefined
+    // A multi-row VALUES insert (MySQL) cannot tell a skipped duplicate from an inserted row.
+    return undefined
   }
 
   async deleteLinks(input: DeleteLinksInput): Promise<number> {
