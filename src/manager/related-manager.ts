@@ -94,7 +94,8 @@ interface ResolvedThroughValues {
 /**
  * The related objects of one instance, with Django's many-to-many semantics: idempotent
  * `add`, `set` by diff, `remove`, `clear`, `create`, `toggle`, reads, and `m2m_changed`
- * events. Every write is one transaction; every call is a constant number of statements
+ * events. Every write is atomic (one transaction, or one statement where one suffices, and a
+ * savepoint inside a transaction of yours); every call is a constant number of statements
  * however many targets it gets. Get one with `relation.of(instance)`.
  *
  * @example
@@ -213,10 +214,11 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
   }
 
   /**
-   * Links the target if it is not linked, unlinks it if it is, in one transaction, and
-   * resolves to the new state: `true` when it is now linked. The seeds' favourite button.
-   * Without a listener it reads nothing: one `DELETE` when the pair was linked, a `DELETE` and
-   * an `INSERT` when it was not.
+   * Links the target if it is not linked, unlinks it if it is, atomically, and resolves to the
+   * new state: `true` when it is now linked. The seeds' favourite button. Without a listener,
+   * on an adapter that counts inserted rows, it reads nothing and opens no transaction: one
+   * `DELETE` when the pair was linked, a `DELETE` and an `INSERT … WHERE EXISTS` when it was
+   * not. A target or source with no row is refused, foreign keys or not.
    */
   async toggle(target: TargetInput<T>, options: ThroughOptions<TThrough> = {}): Promise<boolean> {
     this.#prefetched = undefined
