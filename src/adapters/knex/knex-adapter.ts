@@ -30,11 +30,12 @@ import { coerceSpecKey, readStoredKey } from '../../model/coerce-key.js'
 import { formatValue } from '../../model/define-model.js'
 import { isIdentifier } from '../../model/identifier.js'
 import type { TableDescription } from '../../schema/table-description.js'
-import { chunks, inlinedBytes, largestInlined } from './chunks.js'
+import { chunks, inlinedBytes, largestInlined } from '../sql/chunks.js'
 import { describeKnexTable } from './describe-table.js'
-import { exactKeyChecks, exactKeysQuery, missingKeysError, type ExactKeyPart } from './exact-keys.js'
+import { exactKeyChecks, missingKeysError, type ExactKeyPart } from '../sql/exact-keys.js'
+import { exactKeysQuery } from './exact-keys.js'
 import { knexDialect, type KnexDialect, type SqlFragment, type StringComparison } from './knex-dialect.js'
-import { toStorageError } from './to-storage-error.js'
+import { toStorageError } from '../sql/to-storage-error.js'
 
 /** Options of {@link KnexAdapter}. */
 export interface KnexAdapterOptions {
@@ -245,7 +246,7 @@ export class KnexAdapter implements RelationAdapter {
           const builder = db({ [T]: target.table })
             .select(this.#keyColumn(db, `${T}.${target.primaryKey}`, target.keyType, 'k'), { linked: `${L}.${link.targetColumn}` }, db.raw('0 AS ??', ['src']))
             .leftJoin({ [L]: link.table }, function () {
-              this.on(`${L}.${link.targetColumn}`, '=', `${T}.${target.primaryKey}`).andOn(db.raw(sourceCondition.sql, sourceCondition.bindings))
+              this.on(`${L}.${link.targetColumn}`, '=', `${T}.${target.primaryKey}`).andOn(db.raw(...raw(sourceCondition)))
             })
             .whereRaw(...raw(dialect.keysIn(`${T}.${target.primaryKey}`, chunk.map(bindKey), target.keyType)))
           return index > 0 ? builder : builder.unionAll(function () {
@@ -286,7 +287,7 @@ export class KnexAdapter implements RelationAdapter {
             link.primaryKey === undefined ? db.raw('NULL AS ??', ['ord']) : { ord: `${L}.${link.primaryKey}` },
           )
           .from({ [L]: link.table })
-          .whereRaw(sourceCondition.sql, sourceCondition.bindings)
+          .whereRaw(...raw(sourceCondition))
           // linked = 2: the source row exists.
           .unionAll(function () {
             sourceRow(this, { linked: '2', k: 'NULL', ord: 'NULL' })
@@ -322,7 +323,7 @@ export class KnexAdapter implements RelationAdapter {
       // One statement whatever the number of pairs (they travel as one or two parameters),
       // which inserts only pairs whose rows exist: atomic on its own.
       const insert = dialect.insertPairs(link, pairs, extra)
-      const result = await this.#alone(db, () => this.#statement(() => db.raw(insert.sql, insert.bindings)))
+      const result = await this.#alone(db, () => this.#statement(() => db.raw(...raw(insert))))
       return input.count === true ? dialect.insertedRows(result) : undefined
     }
     // Pairs come sorted by (source, target): concurrent adds of overlapping keys take their
@@ -857,7 +858,9 @@ function applyCondition(builder: Knex.QueryBuilder, dialect: KnexDialect, alias:
 
 /** A fragment as `whereRaw`/`orderByRaw` arguments. */
 function raw(fragment: SqlFragment): [string, Knex.RawBinding[]] {
-  return [fragment.sql, fragment.bindings]
+  // The shared dialect binds keys, arrays of keys and the caller's values, all of which the
+  // drivers take: knex's binding type leaves some of them out (bigint).
+  return [fragment.sql, fragment.bindings as Knex.RawBinding[]]
 }
 
 function and(left: SqlFragment, right: SqlFragment): SqlFragment {

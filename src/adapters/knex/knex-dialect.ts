@@ -1,423 +1,65 @@
 import type { Knex } from 'knex'
-import type { Key, KeyType, LinkSpec } from '../../adapter/relation-adapter.js'
+import type { LinkSpec } from '../../adapter/relation-adapter.js'
 import { InvalidArgumentError } from '../../errors/throughline-error.js'
-import { keysJson, pairsJson } from '../sqlite/keys-json.js'
-import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
+import { errorField, mysqlDialect, pgDialect, sqliteDialect, type SqlDialect, type SqlDialectName } from '../sql/sql-dialect.js'
+
+export type { SqlFragment, StringComparison, TextMatch } from '../sql/sql-dialect.js'
 
 /** The databases the Knex adapter supports. */
-export type KnexDialectName = 'sqlite' | 'pg' | 'mysql'
-
-/** A piece of SQL for `whereRaw`/`orderByRaw`: identifiers as `??`, values as `?`, never inline. */
-export interface SqlFragment {
-  readonly sql: string
-  readonly bindings: Knex.RawBinding[]
-}
-
-/** A comparison on a string value. */
-export type StringComparison = '=' | '<' | '<=' | '>' | '>='
-
-/** A substring lookup. */
-export type TextMatch = 'startswith' | 'endswith' | 'contains'
+export type KnexDialectName = SqlDialectName
 
 /**
- * What differs between databases, in one place: limits, the ignore-duplicates insert, and the
- * expressions that make comparisons and ordering match the memory adapter (strings compared by
- * code unit, case-sensitively, with `%` and `_` meaning themselves; NULLs first in ascending
- * order). Columns are passed qualified (`t.title`) and always bound as identifiers. Internal.
+ * The {@link SqlDialect} of a database (what the Kysely adapter shares), and what only knex
+ * needs: its multi-row INSERT's limits, its ignore-duplicates clause, and the shape of the
+ * result it resolves a raw INSERT to. Internal.
  */
-export interface KnexDialect {
-  readonly name: KnexDialectName
-  /** The most bind parameters one statement may carry. */
-  readonly maxBindParameters: number
+export interface KnexDialect extends SqlDialect {
   /** The most rows one multi-row INSERT may carry, whatever the parameters. */
   readonly maxInsertRows: number
-  /**
-   * The most bytes of inlined values one statement may carry, where the driver sends values
-   * inside the SQL text (mysql2 and mysql do) and the server caps a statement's size.
-   */
-  readonly maxStatementBytes: number
-  /** Whether `INSERT ... RETURNING` exists. */
-  readonly returning: boolean
   /**
    * Turns an INSERT into one that skips the rows whose `(source, target)` pair already exists,
    * and only those: foreign-key and not-null failures must still raise.
    */
   ignoreDuplicatePairs(insert: Knex.QueryBuilder, link: LinkSpec, knex: Knex): Knex.QueryBuilder
-  /**
-   * The INSERT of every pair as one statement that inserts only the pairs whose source and
-   * target rows exist (`INSERT … SELECT … WHERE EXISTS`), skipping the others as it skips
-   * existing pairs: a join table without foreign keys then never gets a link to a missing row,
-   * even from a call that did not read first. `undefined` where the dialect has none (MySQL:
-   * multi-row `VALUES`, after the manager's read).
-   */
-  insertPairs?(link: LinkSpec, pairs: readonly (readonly [Key, Key])[], extra: Readonly<Record<string, unknown>>): SqlFragment
-  /** Whether {@link KnexDialect.insertedRows} can tell how many rows an {@link KnexDialect.insertPairs} statement inserted. */
-  readonly countsInserts: boolean
   /** How many rows the INSERT inserted, from what knex resolved it to; `undefined` where that cannot be told. */
   insertedRows(result: unknown): number | undefined
-  /** `column <op> value` for a string value, by code unit and case-sensitively. */
-  compareString(column: string, op: StringComparison, value: string): SqlFragment
-  /** `column IN (values)` for string values, by code unit and case-sensitively. */
-  inStrings(column: string, values: readonly string[]): SqlFragment
-  /** `startswith` / `endswith` / `contains`, case-sensitive and literal (no wildcards). */
-  textMatch(column: string, op: TextMatch, value: string): SqlFragment
-  /** One ORDER BY term: strings by code unit, NULLs first ascending and last descending. */
-  orderTerm(column: string, direction: 'asc' | 'desc'): SqlFragment
-  /**
-   * The ORDER BY term of a primary key, whose type the model declares and which is never
-   * NULL: the plain column for numbers and uuids (which an index can serve), by code unit for strings.
-   */
-  keyOrderTerm(column: string, direction: 'asc' | 'desc', keyType: KeyType): SqlFragment
-  /**
-   * How many bind parameters one key takes in a key condition: 2 where a string key needs an
-   * exact (binary) comparison beside the indexable one.
-   */
-  bindsPerKey(keyType: KeyType): number
-  /** `column IN (keys)` (or `=` for one key), exact for string keys. */
-  keysIn(column: string, keys: readonly Knex.Value[], keyType: KeyType): SqlFragment
-  /**
-   * The SQL type a 64-bit key is read as, exactly: better-sqlite3 and mysql2 return BIGINT
-   * values as JavaScript numbers, which lose precision past 2^53 (snowflake-style keys).
-   */
-  readonly keyTextType: string
-  /** Whether a driver error is a constraint violation (unique, not null, foreign key, check). */
-  isConstraintViolation(error: unknown): boolean
-  /** Whether a driver error aborted the transaction for a conflict with another one (a deadlock, a serialization failure): running it again may succeed. */
-  isConflict(error: unknown): boolean
-  /**
-   * The placeholder for a non-string value compared with a column: `?`, or on PostgreSQL a
-   * cast that keeps a number beyond the column's range from failing the statement.
-   */
-  valuePlaceholder(value: unknown): string
 }
 
-// The array type each key type is sent as: integers as bigint, so that a key beyond an
-// integer column's 32 bits matches no row instead of failing the statement.
-const PG_ARRAY_TYPES: Readonly<Record<KeyType, string>> = { integer: 'bigint[]', bigint: 'bigint[]', string: 'text[]', uuid: 'uuid[]' }
-
-/** Where {@link pairsInsert} reads its pairs: a row source, and the expressions of each side in it. */
-interface PairsSource {
-  readonly from: string
-  readonly fromBindings: Knex.RawBinding[]
-  readonly source: string
-  readonly target: string
-  /**
-   * The position of each pair in the list: rows are inserted in the order given (ids numbered
-   * alike, and index locks taken alike by concurrent calls), which a semi-join for the EXISTS
-   * could otherwise change.
-   */
-  readonly order: string
-}
-
-/**
- * `INSERT INTO link (source, target, extra…) SELECT … FROM <pairs> WHERE EXISTS (source row)
- * AND EXISTS (target row)`, ignoring existing pairs on a unique link. The WHERE clause also
- * keeps SQLite from reading `ON CONFLICT` as a join constraint.
- */
-function pairsInsert(link: LinkSpec, extra: Readonly<Record<string, unknown>>, pairs: PairsSource): SqlFragment {
-  const extraColumns = Object.keys(extra)
-  const columns = placeholders(extraColumns.length + 2, '??')
-  const values = extraColumns.map(() => ', ?').join('')
-  const conflict = link.unique ? ' ON CONFLICT (??, ??) DO NOTHING' : ''
-  return {
-    sql:
-      `INSERT INTO ?? (${columns}) SELECT ${pairs.source}, ${pairs.target}${values} FROM ${pairs.from} ` +
-      `WHERE EXISTS (SELECT 1 FROM ?? AS ts WHERE ?? = ${pairs.source}) AND EXISTS (SELECT 1 FROM ?? AS tt WHERE ?? = ${pairs.target}) ` +
-      `ORDER BY ${pairs.order}${conflict}`,
-    bindings: [
-      link.table,
-      link.sourceColumn,
-      link.targetColumn,
-      ...extraColumns,
-      ...extraColumns.map((column) => extra[column] as Knex.Value),
-      ...pairs.fromBindings,
-      link.source.table,
-      `ts.${link.source.primaryKey}`,
-      link.target.table,
-      `tt.${link.target.primaryKey}`,
-      ...(link.unique ? [link.sourceColumn, link.targetColumn] : []),
-    ],
-  }
-}
-
-function plainPlaceholder(): string {
-  return '?'
-}
-
-function placeholders(count: number, placeholder = '?'): string {
-  // repeat() rather than an array join: this runs for every chunk of up to 65 535 keys.
-  return count <= 0 ? '' : `${placeholder}${`, ${placeholder}`.repeat(count - 1)}`
-}
-
-function errorField(error: unknown, field: string): unknown {
-  return typeof error === 'object' && error !== null ? (error as Record<string, unknown>)[field] : undefined
-}
-
-/** Whether a bound key fits a 32-bit integer column. */
-function isInt32(key: unknown): boolean {
-  return typeof key === 'number' && key >= -2_147_483_648 && key <= 2_147_483_647
-}
-
-function plainKeysIn(column: string, keys: readonly Knex.Value[], placeholder = '?'): SqlFragment {
-  return keys.length === 1
-    ? { sql: `?? = ${placeholder}`, bindings: [column, keys[0]!] }
-    : { sql: `?? IN (${placeholders(keys.length, placeholder)})`, bindings: [column, ...keys] }
-}
-
-/**
- * SQLite: the default BINARY collation already compares by code unit (for the BMP), NULLs
- * sort first ascending, and RETURNING exists (3.35+). `COLLATE BINARY` is still spelled
- * out so that a column declared `COLLATE NOCASE` compares as memory does. LIKE is
- * case-insensitive for ASCII in SQLite, so substring lookups use `instr`/`substr` instead.
- */
 const sqlite: KnexDialect = {
-  name: 'sqlite',
-  // SQLite's own limit is 32 766 parameters since 3.32 (better-sqlite3 bundles a newer one);
-  // stay below it with room to spare for the fixed parameters of a statement.
-  maxBindParameters: 30_000,
+  ...sqliteDialect,
   // Knex renders a multi-row INSERT on SQLite as INSERT ... SELECT ... UNION ALL SELECT ...,
   // and SQLite refuses a compound SELECT of more than 500 terms.
   maxInsertRows: 500,
-  maxStatementBytes: Number.POSITIVE_INFINITY,
-  returning: true,
   ignoreDuplicatePairs: (insert, link) => insert.onConflict([link.sourceColumn, link.targetColumn]).ignore(),
-  // The pairs travel as one JSON parameter, as BetterSqlite3Adapter sends them: no chunks, and
-  // no 500-term compound SELECT.
-  insertPairs(link, pairs, extra) {
-    const first = "json_extract(v.value, '$[0]')"
-    const second = "json_extract(v.value, '$[1]')"
-    return pairsInsert(link, extra, {
-      from: `json_each(?) AS v`,
-      fromBindings: [pairsJson(pairs, link.source.keyType, link.target.keyType)],
-      source: first,
-      target: second,
-      order: 'v.key',
-    })
-  },
   // knex resolves a raw INSERT on better-sqlite3 to { changes }, which leaves out the rows
   // ON CONFLICT skipped and those the EXISTS filtered.
-  countsInserts: true,
   insertedRows(result) {
     const changes = errorField(result, 'changes')
     return typeof changes === 'number' ? changes : undefined
   },
-  compareString: (column, op, value) => ({ sql: `?? COLLATE BINARY ${op} ?`, bindings: [column, value] }),
-  inStrings: (column, values) => ({ sql: `?? COLLATE BINARY IN (${placeholders(values.length)})`, bindings: [column, ...values] }),
-  textMatch(column, op, value) {
-    switch (op) {
-      case 'startswith':
-        // The first occurrence is at the start exactly when the value is a prefix.
-        return { sql: 'instr(??, ?) = 1', bindings: [column, value] }
-      case 'contains':
-        return { sql: 'instr(??, ?) > 0', bindings: [column, value] }
-      case 'endswith':
-        // The last length(value) characters; an empty value gives '' = ''.
-        return { sql: 'substr(??, length(??) - length(?) + 1) = ?', bindings: [column, column, value, value] }
-    }
-  },
-  orderTerm: (column, direction) => ({ sql: `?? COLLATE BINARY ${direction}`, bindings: [column] }),
-  keyOrderTerm: (column, direction, keyType) => ({ sql: keyType === 'string' ? `?? COLLATE BINARY ${direction}` : `?? ${direction}`, bindings: [column] }),
-  bindsPerKey: () => 1,
-  // A list travels as one JSON parameter, as BetterSqlite3Adapter sends it: knex's formatting
-  // of a raw `IN (?, ?, …)` took longer than SQLite's DELETE of 500 rows.
-  keysIn: (column, keys, keyType) =>
-    keys.length === 1 ? plainKeysIn(column, keys) : { sql: `?? IN (SELECT value FROM json_each(?))`, bindings: [column, keysJson(keys as readonly Key[], keyType)] },
-  keyTextType: 'TEXT',
-  valuePlaceholder: plainPlaceholder,
-  isConstraintViolation(error) {
-    const code = errorField(error, 'code')
-    return typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')
-  },
-  // Every busy answer, SQLITE_BUSY_SNAPSHOT above all: knex begins deferred transactions, which
-  // read first and fail to upgrade when another process wrote meanwhile (WAL mode).
-  isConflict: isSqliteBusy,
 }
 
-// The built-in string types, whose values are ordered with COLLATE "C" (by byte, which for
-// UTF-8 is by code point). Other types (numbers, dates, uuid) keep their natural order.
-const PG_STRING_TYPES = `'text'::regtype, 'character varying'::regtype, 'character'::regtype, 'name'::regtype`
-
-/**
- * PostgreSQL: the database's collation (often `en_US.UTF-8`) orders strings linguistically,
- * so string comparisons and orderings use `COLLATE "C"`. Equality needs nothing: default
- * collations are deterministic (equal only when the bytes are). NULLs sort last by default,
- * so ascending terms say `NULLS FIRST`. Substring lookups use `strpos`/`right`, which take
- * the value literally, and string parameters are cast to text so that `length(?)` resolves.
- */
 const pg: KnexDialect = {
-  name: 'pg',
-  // The wire protocol counts parameters in 16 bits.
-  maxBindParameters: 65_535,
+  ...pgDialect,
   maxInsertRows: Number.POSITIVE_INFINITY,
-  maxStatementBytes: Number.POSITIVE_INFINITY,
-  returning: true,
   ignoreDuplicatePairs: (insert, link) => insert.onConflict([link.sourceColumn, link.targetColumn]).ignore(),
-  // Each side as one typed array parameter, unnested in order: two parameters whatever the
-  // number of pairs. The shared extra values stay untyped: in an INSERT … SELECT PostgreSQL
-  // gives them the types of their columns.
-  insertPairs(link, pairs, extra) {
-    const sources = pairs.map(([source]) => source)
-    const targets = pairs.map(([, target]) => target)
-    return pairsInsert(link, extra, {
-      from: `unnest(?::${PG_ARRAY_TYPES[link.source.keyType]}, ?::${PG_ARRAY_TYPES[link.target.keyType]}) WITH ORDINALITY AS v(s, t, n)`,
-      fromBindings: [sources as unknown as Knex.Value, targets as unknown as Knex.Value],
-      source: 'v.s',
-      target: 'v.t',
-      order: 'v.n',
-    })
-  },
   // pg's rowCount leaves out the rows ON CONFLICT skipped and those the EXISTS filtered.
-  countsInserts: true,
   insertedRows(result) {
     const count = errorField(result, 'rowCount')
     return typeof count === 'number' ? count : undefined
   },
-  compareString(column, op, value) {
-    if (op === '=') return { sql: '?? = ?', bindings: [column, value] }
-    // `::text` also lets a string be compared with a uuid column, as memory compares keys.
-    return { sql: `??::text COLLATE "C" ${op} ?::text`, bindings: [column, value] }
-  },
-  inStrings: (column, values) => ({ sql: `?? IN (${placeholders(values.length)})`, bindings: [column, ...values] }),
-  textMatch(column, op, value) {
-    switch (op) {
-      case 'startswith':
-        return { sql: 'strpos(??::text COLLATE "C", ?::text) = 1', bindings: [column, value] }
-      case 'contains':
-        return { sql: 'strpos(??::text COLLATE "C", ?::text) > 0', bindings: [column, value] }
-      case 'endswith':
-        return { sql: 'right(??::text, length(?::text)) COLLATE "C" = ?::text', bindings: [column, value, value] }
-    }
-  },
-  orderTerm(column, direction) {
-    const nulls = direction === 'asc' ? 'NULLS FIRST' : 'NULLS LAST'
-    // COLLATE only applies to string types (it is an error on an integer column), and the
-    // adapter does not know column types: the CASE picks the C-collated text for string
-    // columns and NULL otherwise, and the second term orders the other types naturally
-    // (for strings it only breaks ties that are already byte-equal).
-    return {
-      sql: `(CASE WHEN pg_typeof(??) IN (${PG_STRING_TYPES}) THEN ??::text COLLATE "C" END) ${direction} ${nulls}, ?? ${direction} ${nulls}`,
-      bindings: [column, column, column],
-    }
-  },
-  keyOrderTerm: (column, direction, keyType) => ({ sql: keyType === 'string' ? `?? COLLATE "C" ${direction}` : `?? ${direction}`, bindings: [column] }),
-  bindsPerKey: () => 1,
-  // A list travels as one array parameter (`= ANY(?)`): one placeholder for knex to format
-  // and PostgreSQL to parse, whatever the length. Integer keys are compared as bigint when one
-  // is beyond 32 bits, so that it matches no row instead of failing the statement ("out of
-  // range for type integer"); only then: the cast keeps the planner from a plain index lookup.
-  keysIn(column, keys, keyType) {
-    const wide = keyType === 'integer' && !keys.every(isInt32)
-    if (keys.length === 1) return plainKeysIn(column, keys, wide ? '?::bigint' : '?')
-    // node-pg sends a JavaScript array as one PostgreSQL array literal.
-    return { sql: `?? = ANY(${wide ? '?::bigint[]' : '?'})`, bindings: [column, keys as unknown as Knex.Value] }
-  },
-  keyTextType: 'TEXT',
-  // An integer is compared as bigint, a fraction as double precision: a number beyond an
-  // integer column's 32 bits then matches no row instead of failing the statement.
-  valuePlaceholder: (value) =>
-    typeof value === 'bigint' || (typeof value === 'number' && Number.isInteger(value)) ? '?::bigint' : typeof value === 'number' ? '?::float8' : '?',
-  isConstraintViolation(error) {
-    // SQLSTATE class 23: integrity constraint violation; and 22003, a number out of the
-    // column's range, which no row can hold (a key beyond 32 bits for an integer column).
-    const code = errorField(error, 'code')
-    return typeof code === 'string' && (code.startsWith('23') || code === '22003')
-  },
-  // serialization_failure, deadlock_detected.
-  isConflict: (error) => errorField(error, 'code') === '40001' || errorField(error, 'code') === '40P01',
 }
 
-// MySQL/MariaDB errors that mean a constraint refused the statement.
-const MYSQL_CONSTRAINT_ERRORS = new Set([
-  // A number out of the column's range (a negative key for an unsigned column): no row can hold it.
-  'ER_WARN_DATA_OUT_OF_RANGE',
-  'ER_DUP_ENTRY',
-  'ER_DUP_ENTRY_WITH_KEY_NAME',
-  'ER_NO_REFERENCED_ROW',
-  'ER_NO_REFERENCED_ROW_2',
-  'ER_ROW_IS_REFERENCED',
-  'ER_ROW_IS_REFERENCED_2',
-  'ER_BAD_NULL_ERROR',
-  'ER_NO_DEFAULT_FOR_FIELD',
-  'ER_CHECK_CONSTRAINT_VIOLATED',
-  'ER_CONSTRAINT_FAILED',
-])
-
-/**
- * MySQL/MariaDB: the usual collations are case-insensitive and ignore trailing spaces, so
- * string comparisons, substring lookups and ordering work on `CAST(... AS BINARY)`: bytes of
- * UTF-8, hence code points, with no padding. Equality on keys keeps the plain, indexable
- * comparison and adds the exact one. NULLs already sort first ascending.
- */
 const mysql: KnexDialect = {
-  name: 'mysql',
-  // The prepared-statement limit; knex sends text queries, but the limit keeps statements sane.
-  maxBindParameters: 65_535,
+  ...mysqlDialect,
   maxInsertRows: Number.POSITIVE_INFINITY,
-  // Values travel inside the SQL text, which must fit max_allowed_packet: 4 MiB by default on
-  // MySQL 5.7 (16 MiB on MariaDB, 64 MiB on MySQL 8). Stay under the smallest, with room for
-  // the SQL itself.
-  maxStatementBytes: 3 * 1024 * 1024,
-  returning: false,
   ignoreDuplicatePairs(insert, link, knex) {
     // INSERT IGNORE would also turn foreign-key failures into warnings. A no-op update on a
     // duplicate key ignores only duplicates; foreign-key and not-null errors still raise.
     return insert.onConflict().merge({ [link.sourceColumn]: knex.ref(link.sourceColumn) } as Record<string, unknown>)
   },
-  // A duplicate's no-op update counts as an affected row under mysql2's default FOUND_ROWS
-  // flag, as an inserted row does (and the statement's info line does not count it as a
-  // duplicate either): the count cannot be told. The manager reads before it inserts here.
-  countsInserts: false,
+  // A duplicate's no-op update counts as an affected row (see mysqlDialect.countsInserts).
   insertedRows: () => undefined,
-  compareString: (column, op, value) => ({ sql: `CAST(?? AS BINARY) ${op} CAST(? AS BINARY)`, bindings: [column, value] }),
-  inStrings: (column, values) => ({
-    sql: `CAST(?? AS BINARY) IN (${placeholders(values.length, 'CAST(? AS BINARY)')})`,
-    bindings: [column, ...values],
-  }),
-  textMatch(column, op, value) {
-    switch (op) {
-      case 'startswith':
-        return { sql: 'LOCATE(CAST(? AS BINARY), CAST(?? AS BINARY)) = 1', bindings: [value, column] }
-      case 'contains':
-        return { sql: 'LOCATE(CAST(? AS BINARY), CAST(?? AS BINARY)) > 0', bindings: [value, column] }
-      case 'endswith':
-        return {
-          sql: 'RIGHT(CAST(?? AS BINARY), LENGTH(CAST(? AS BINARY))) = CAST(? AS BINARY)',
-          bindings: [column, value, value],
-        }
-    }
-  },
-  orderTerm(column, direction) {
-    // COLLATION() is 'binary' for numbers and dates, whose natural order is right; string
-    // columns are ordered by their bytes first (the second term then only breaks byte-equal ties).
-    return {
-      sql: `CASE WHEN COLLATION(??) = 'binary' THEN NULL ELSE CAST(?? AS BINARY) END ${direction}, ?? ${direction}`,
-      bindings: [column, column, column],
-    }
-  },
-  keyOrderTerm: (column, direction, keyType) => ({ sql: keyType === 'string' ? `CAST(?? AS BINARY) ${direction}` : `?? ${direction}`, bindings: [column] }),
-  bindsPerKey: (keyType) => (keyType === 'string' ? 2 : 1),
-  keysIn(column, keys, keyType) {
-    // A uuid is case-insensitive anyway; a string key must match exactly ('abc' is not 'ABC').
-    if (keyType !== 'string') return plainKeysIn(column, keys)
-    const plain = plainKeysIn(column, keys)
-    const exact =
-      keys.length === 1
-        ? 'CAST(?? AS BINARY) = CAST(? AS BINARY)'
-        : `CAST(?? AS BINARY) IN (${placeholders(keys.length, 'CAST(? AS BINARY)')})`
-    return { sql: `${plain.sql} AND ${exact}`, bindings: [...plain.bindings, column, ...keys] }
-  },
-  keyTextType: 'CHAR',
-  valuePlaceholder: plainPlaceholder,
-  isConstraintViolation(error) {
-    const code = errorField(error, 'code')
-    // SQLSTATE 23000 (integrity constraint violation) also covers MariaDB's own codes, which
-    // mysql2 names after the MySQL error of the same number (MariaDB's CHECK failure, 4025).
-    return (typeof code === 'string' && MYSQL_CONSTRAINT_ERRORS.has(code)) || errorField(error, 'sqlState') === '23000'
-  },
-  // A deadlock (1213, also Galera's certification failure at COMMIT) or a lock wait that timed
-  // out (1205): InnoDB rolled back the statement or the transaction, and running the whole
-  // transaction again may succeed.
-  isConflict: (error) => errorField(error, 'code') === 'ER_LOCK_DEADLOCK' || errorField(error, 'code') === 'ER_LOCK_WAIT_TIMEOUT',
 }
 
 const DIALECTS: Readonly<Record<string, KnexDialect>> = {

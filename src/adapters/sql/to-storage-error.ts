@@ -1,5 +1,5 @@
 import { StorageError, ThroughlineError } from '../../errors/throughline-error.js'
-import type { KnexDialect } from './knex-dialect.js'
+import type { SqlDialect } from './sql-dialect.js'
 
 // Knex prefixes a driver error's message with the statement, values included: for a chunk of
 // 30 000 keys that is a megabyte of text. The message keeps the driver's own words only; the
@@ -30,7 +30,7 @@ function driverMessage(error: unknown): string {
  * `cause`: `M2M_CONSTRAINT_VIOLATION` when a constraint refused the statement (unique, not
  * null, foreign key, check), `M2M_STORAGE` otherwise. throughline's own errors pass through.
  */
-export function toStorageError(adapter: string, dialect: KnexDialect, error: unknown): ThroughlineError {
+export function toStorageError(adapter: string, dialect: Pick<SqlDialect, 'isConstraintViolation'>, error: unknown): ThroughlineError {
   if (error instanceof ThroughlineError) return error
   const constraint = dialect.isConstraintViolation(error)
   return new StorageError(adapter, `${constraint ? 'constraint violation' : 'statement failed'}: ${driverMessage(error)}`, {
