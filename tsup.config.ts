@@ -4,6 +4,7 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     knex: 'src/adapters/knex/index.ts',
+    kysely: 'src/adapters/kysely/index.ts',
     conformance: 'src/conformance/index.ts',
     'better-sqlite3': 'src/adapters/better-sqlite3/index.ts',
   },
@@ -20,6 +21,6 @@ export default defineConfig({
   // with the source's names, while the maps (which embed the sources) were 60% of the install.
   sourcemap: false,
   target: 'node20',
-  // knex is an optional peer and node: built-ins stay imports.
-  external: ['knex'],
+  // knex and kysely are optional peers and node: built-ins stay imports.
+  external: ['knex', 'kysely'],
 })

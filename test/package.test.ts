@@ -21,6 +21,9 @@ describe('the published package', () => {
     const [packed] = JSON.parse(output) as { filename: string }[]
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, version: '1.0.0' }))
     execFileSync(npm, ['install', '--offline', '--no-audit', '--no-fund', join(project, packed!.filename)], { cwd: project, stdio: 'ignore' })
+    // throughline/kysely loads kysely (an optional peer): the project's own copy, linked rather
+    // than installed, keeps the test offline. knex is left out: throughline/knex needs only its types.
+    symlinkSync(join(root, 'node_modules', 'kysely'), join(project, 'node_modules', 'kysely'), 'junction')
   }, 180_000)
 
   afterAll(() => {
@@ -30,6 +33,7 @@ describe('the published package', () => {
   const script = `
     const root = await load('throughline')
     const knex = await load('throughline/knex')
+    const kysely = await load('throughline/kysely')
     const conformance = await load('throughline/conformance')
     const direct = await load('throughline/better-sqlite3')
     const store = new root.MemoryAdapter()
@@ -49,19 +53,25 @@ describe('the published package', () => {
     let directShared = false
     try { new direct.BetterSqlite3Adapter({}) } catch (error) { directShared = error instanceof root.ThroughlineError }
     const shared = root.modelOf(seeded) === Tag && directShared
-    console.log(JSON.stringify({ linked, code, shared, knex: typeof knex.KnexAdapter, conformance: typeof conformance.runAdapterConformance, direct: typeof direct.BetterSqlite3Adapter }))
+    console.log(JSON.stringify({ linked, code, shared, knex: typeof knex.KnexAdapter, kysely: typeof kysely.KyselyAdapter, conformance: typeof conformance.runAdapterConformance, direct: typeof direct.BetterSqlite3Adapter }))
   `
 
   it('works from import', () => {
     writeFileSync(join(project, 'esm.mjs'), `const load = (name) => import(name);\n${script}`)
     const result = JSON.parse(execFileSync(process.execPath, ['esm.mjs'], { cwd: project, encoding: 'utf8' })) as Record<string, unknown>
-    expect(result).toEqual({ linked: true, code: 'M2M_TARGET_NOT_FOUND', shared: true, knex: 'function', conformance: 'function', direct: 'function' })
+    expect(result).toEqual({ linked: true, code: 'M2M_TARGET_NOT_FOUND', shared: true, knex: 'function', kysely: 'function', conformance: 'function', direct: 'function' })
   })
 
   it('works from require', () => {
     writeFileSync(join(project, 'cjs.cjs'), `const load = async (name) => require(name);\n(async () => {${script}})()`)
     const result = JSON.parse(execFileSync(process.execPath, ['cjs.cjs'], { cwd: project, encoding: 'utf8' })) as Record<string, unknown>
-    expect(result).toEqual({ linked: true, code: 'M2M_TARGET_NOT_FOUND', shared: true, knex: 'function', conformance: 'function', direct: 'function' })
+    expect(result).toEqual({ linked: true, code: 'M2M_TARGET_NOT_FOUND', shared: true, knex: 'function', kysely: 'function', conformance: 'function', direct: 'function' })
+  })
+
+  it('loads neither knex nor kysely from the root entry', () => {
+    const check = `require('throughline'); console.log(JSON.stringify(Object.keys(require.cache).filter((path) => /node_modules[\\\\/](knex|kysely)[\\\\/]/.test(path))))`
+    writeFileSync(join(project, 'root-only.cjs'), check)
+    expect(JSON.parse(execFileSync(process.execPath, ['root-only.cjs'], { cwd: project, encoding: 'utf8' }))).toEqual([])
   })
 
   // A TypeScript consumer of every entry point, type-checked under each module resolution still
@@ -71,6 +81,7 @@ describe('the published package', () => {
   const consumer = `
     import { defineModel, manyToMany, MemoryAdapter, type RelationAdapter } from 'throughline'
     import { KnexAdapter, type KnexAdapterOptions } from 'throughline/knex'
+    import { KyselyAdapter, type KyselyAdapterOptions } from 'throughline/kysely'
     import { runAdapterConformance, type TestApi } from 'throughline/conformance'
     import { BetterSqlite3Adapter, type SqliteDatabase } from 'throughline/better-sqlite3'
 
@@ -79,6 +90,7 @@ describe('the published package', () => {
     const adapter: RelationAdapter = new MemoryAdapter()
     export const tags = manyToMany(Post, Tag, { name: 'tags', adapter })
     export const options: KnexAdapterOptions = {}
+    export const kyselyOptions: KyselyAdapterOptions = { dialect: 'pg' }
     export const direct = (db: SqliteDatabase): RelationAdapter => new BetterSqlite3Adapter(db)
     export const conform = (test: TestApi): void => {
       runAdapterConformance({ name: 'memory', test, createAdapter: () => new MemoryAdapter(), inspect: async () => [] })
@@ -88,6 +100,8 @@ describe('the published package', () => {
     export const root: string = MemoryAdapter
     // @ts-expect-error as above, for throughline/knex
     export const knex: string = KnexAdapter
+    // @ts-expect-error as above, for throughline/kysely
+    export const kysely: string = KyselyAdapter
     // @ts-expect-error as above, for throughline/conformance
     export const conformance: string = runAdapterConformance
     // @ts-expect-error as above, for throughline/better-sqlite3

@@ -82,6 +82,14 @@ function connectMysql(options: ConnectOptions = {}): Knex {
   return db
 }
 
+/**
+ * The PostgreSQL schema or MariaDB database a Knex instance of {@link knexTargets} works in
+ * (`undefined` on SQLite): another client (Kysely) opens its connections there too.
+ */
+export function isolatedName(db: Knex): string | undefined {
+  return isolated.get(db)?.name
+}
+
 /** Drops the schema or database a Knex instance worked in, then closes it. */
 export async function disconnect(db: Knex | undefined): Promise<void> {
   if (db === undefined) return

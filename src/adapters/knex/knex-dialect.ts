@@ -1,12 +1,12 @@
 import type { Knex } from 'knex'
 import type { LinkSpec } from '../../adapter/relation-adapter.js'
 import { InvalidArgumentError } from '../../errors/throughline-error.js'
-import { errorField, mysqlDialect, pgDialect, sqliteDialect, type SqlDialect, type SqlDialectName } from '../sql/sql-dialect.js'
+import { errorField, mysqlDialect, pgDialect, sqliteDialect, type SqlDialect } from '../sql/sql-dialect.js'
 
 export type { SqlFragment, StringComparison, TextMatch } from '../sql/sql-dialect.js'
 
-/** The databases the Knex adapter supports. */
-export type KnexDialectName = SqlDialectName
+/** The databases the Knex adapter supports (the shared dialect's names, spelt out for the API reference). */
+export type KnexDialectName = 'sqlite' | 'pg' | 'mysql'
 
 /**
  * The {@link SqlDialect} of a database (what the Kysely adapter shares), and what only knex
