@@ -146,4 +146,18 @@ describe('examples', () => {
       expect(output).toContain('fans after ten concurrent adds by bob: bob')
     }
   })
+
+  it('kysely.ts toggles, lists with prefetch and runs inside a Kysely transaction', () => {
+    const output = run('kysely')
+    expect(output).toContain('favorites.check(): ok (0 warnings)')
+    expect(output).toContain('bob likes "Django at scale": true (2 statements)')
+    expect(output).toContain('toggle again -> liked: false')
+    expect(output).toContain('fans of "Django at scale": alice')
+    expect(output).toContain('toggle(999) -> M2M_TARGET_NOT_FOUND: a 404 for the endpoint')
+    expect(output).toContain('Kysely in practice: bob')
+    expect(output).toContain('statements: 1 for the interviews, 1 for every fan')
+    expect(output).toContain('liked by alice: Django at scale, SQLite everywhere')
+    expect(output).toContain('add(404) inside the transaction -> M2M_TARGET_NOT_FOUND; the transaction goes on')
+    expect(output).toContain('committed: bob likes Kysely in practice, SQLite everywhere; audit rows: 1')
+  })
 })
