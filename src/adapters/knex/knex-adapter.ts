@@ -31,11 +31,13 @@ import { formatValue } from '../../model/define-model.js'
 import { isIdentifier } from '../../model/identifier.js'
 import type { TableDescription } from '../../schema/table-description.js'
 import { chunks, inlinedBytes, largestInlined } from '../sql/chunks.js'
+import { compareOrd } from '../sql/compare-ord.js'
 import { describeKnexTable } from './describe-table.js'
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from '../sql/exact-keys.js'
 import { exactKeysQuery } from './exact-keys.js'
 import { knexDialect, type KnexDialect, type SqlFragment, type StringComparison } from './knex-dialect.js'
 import { toStorageError } from '../sql/to-storage-error.js'
+import { conditionBinds, linkUuidColumns, uuidColumns } from '../sql/uuid-columns.js'
 
 /** Options of {@link KnexAdapter}. */
 export interface KnexAdapterOptions {
@@ -798,24 +800,6 @@ function supportsReturning(root: Knex, db: Knex): Promise<boolean> {
 
 const RANGE: Readonly<Record<'gt' | 'gte' | 'lt' | 'lte', StringComparison>> = { gt: '>', gte: '>=', lt: '<', lte: '<=' }
 
-/** The uuid key columns of a model's table: compared as the database types them. */
-function uuidColumns(spec: TableSpec): ReadonlySet<string> {
-  return spec.keyType === 'uuid' ? new Set([spec.primaryKey]) : new Set()
-}
-
-/** The uuid key columns of a join table. */
-function linkUuidColumns(link: LinkSpec): ReadonlySet<string> {
-  const columns = new Set<string>()
-  if (link.source.keyType === 'uuid') columns.add(link.sourceColumn)
-  if (link.target.keyType === 'uuid') columns.add(link.targetColumn)
-  return columns
-}
-
-/** How many values `conditions` bind, at most: room to leave beside a chunk of keys. */
-function conditionBinds(conditions: readonly Condition[]): number {
-  return conditions.reduce((sum, { value }) => sum + 2 * (Array.isArray(value) ? value.length : 1), 0)
-}
-
 /** Adds one `filter()` condition on a column of the table aliased `alias`. */
 function applyCondition(builder: Knex.QueryBuilder, dialect: KnexDialect, alias: string, uuid: ReadonlySet<string>, { column, op, value }: Condition): void {
   const name = `${alias}.${column}`
@@ -879,25 +863,3 @@ function bindKey(key: Key): Knex.Value {
 function bindValue(value: unknown): Knex.Value {
   return value as Knex.Value
 }
-
-
-
-/**
- * Orders link primary keys: numbers, or integers as strings (pg's bigint) compared as
- * integers; other values (a string key) by code unit. Missing ones keep their place.
- */
-function compareOrd(a: unknown, b: unknown): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b
-  const x = ordValue(a)
-  const y = ordValue(b)
-  if (x === undefined || y === undefined || typeof x !== typeof y) return 0
-  return x < y ? -1 : x > y ? 1 : 0
-}
-
-function ordValue(value: unknown): bigint | string | undefined {
-  if (typeof value === 'bigint') return value
-  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : undefined
-  if (typeof value === 'string') return /^-?\d+$/.test(value) ? BigInt(value) : value
-  return undefined
-}
-

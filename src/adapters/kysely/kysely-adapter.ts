@@ -33,10 +33,12 @@ import { isIdentifier } from '../../model/identifier.js'
 import type { TableDescription } from '../../schema/table-description.js'
 import { describeSqliteTable } from '../sqlite/describe-sqlite-table.js'
 import { chunks, inlinedBytes, largestInlined } from '../sql/chunks.js'
+import { compareOrd } from '../sql/compare-ord.js'
 import { describeMysqlTable, describePostgresTable, type CatalogRow } from '../sql/describe-sql-table.js'
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from '../sql/exact-keys.js'
 import { mysqlDialect, pgDialect, sqliteDialect, type SqlDialect, type SqlFragment, type StringComparison } from '../sql/sql-dialect.js'
 import { toStorageError } from '../sql/to-storage-error.js'
+import { conditionBinds, linkUuidColumns, uuidColumns } from '../sql/uuid-columns.js'
 import { allOf, fragment, joinFragments, toRaw } from './kysely-sql.js'
 
 /** The databases the Kysely adapter supports: `'sqlite'`, `'pg'` (PostgreSQL) and `'mysql'` (MySQL/MariaDB). */
@@ -886,22 +888,6 @@ function sqliteValue(value: unknown): unknown {
 
 const RANGE: Readonly<Record<'gt' | 'gte' | 'lt' | 'lte', StringComparison>> = { gt: '>', gte: '>=', lt: '<', lte: '<=' }
 
-function uuidColumns(spec: TableSpec): ReadonlySet<string> {
-  return spec.keyType === 'uuid' ? new Set([spec.primaryKey]) : new Set()
-}
-
-function linkUuidColumns(link: LinkSpec): ReadonlySet<string> {
-  const columns = new Set<string>()
-  if (link.source.keyType === 'uuid') columns.add(link.sourceColumn)
-  if (link.target.keyType === 'uuid') columns.add(link.targetColumn)
-  return columns
-}
-
-/** How many values `conditions` bind, at most: room to leave beside a chunk of keys. */
-function conditionBinds(conditions: readonly Condition[]): number {
-  return conditions.reduce((sum, { value }) => sum + 2 * (Array.isArray(value) ? value.length : 1), 0)
-}
-
 /** One `filter()` condition on a column of the table aliased `alias`, as the Knex adapter writes it. */
 function conditionFragment(dialect: SqlDialect, alias: string, uuid: ReadonlySet<string>, { column, op, value }: Condition): SqlFragment {
   const name = `${alias}.${column}`
@@ -941,20 +927,4 @@ function and(left: SqlFragment, right: SqlFragment): SqlFragment {
 
 function or(left: SqlFragment, right: SqlFragment): SqlFragment {
   return { sql: `(${left.sql}) OR (${right.sql})`, bindings: [...left.bindings, ...right.bindings] }
-}
-
-/** Orders link primary keys: numbers, or integers as strings (pg's bigint) compared as integers; other values by code unit. */
-function compareOrd(a: unknown, b: unknown): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b
-  const x = ordValue(a)
-  const y = ordValue(b)
-  if (x === undefined || y === undefined || typeof x !== typeof y) return 0
-  return x < y ? -1 : x > y ? 1 : 0
-}
-
-function ordValue(value: unknown): bigint | string | undefined {
-  if (typeof value === 'bigint') return value
-  if (typeof value === 'number') return Number.isInteger(value) ? BigInt(value) : undefined
-  if (typeof value === 'string') return /^-?\d+$/.test(value) ? BigInt(value) : value
-  return undefined
 }
