@@ -91,7 +91,13 @@ export type OpOutcome =
 export type WorkerMessage =
   | { readonly type: 'ready'; readonly worker: number }
   | { readonly type: 'op'; readonly op: OpRecord }
-  | { readonly type: 'phaseDone'; readonly worker: number; readonly phase: Phase }
+  | {
+      readonly type: 'phaseDone'
+      readonly worker: number
+      readonly phase: Phase
+      /** Calls the adapter ran again after a conflict during the phase (its `log` option's `retry` events), by the conflict's code. */
+      readonly retries?: Readonly<Record<string, number>>
+    }
   | { readonly type: 'fatal'; readonly worker: number; readonly error: string }
 
 /** A small seeded generator (mulberry32), so that a worker's calls can be replayed from its seed. */

@@ -8,7 +8,7 @@
 // rejection, an uncaught exception) is reported as `fatal` and ends the process with code 1.
 import { createInterface } from 'node:readline'
 import { inspect } from 'node:util'
-import { isThroughlineError, type Key, type RelationAdapter } from '../../../src/index.js'
+import { isThroughlineError, type AdapterLogEvent, type Key, type RelationAdapter } from '../../../src/index.js'
 import { BetterSqlite3Adapter } from '../../../src/adapters/better-sqlite3/index.js'
 import { KnexAdapter } from '../../../src/adapters/knex/index.js'
 import { reliabilityFixture } from '../../../src/conformance/fixtures/reliability.js'
@@ -39,6 +39,22 @@ function fatal(error: unknown): void {
 process.on('unhandledRejection', fatal)
 process.on('uncaughtException', fatal)
 
+// The calls the adapter ran again after a conflict, by the conflict's code, since the phase began.
+let retries: Record<string, number> = {}
+
+function countRetry(event: AdapterLogEvent): void {
+  if (event.type !== 'retry') return
+  let code = 'unknown'
+  for (let error: unknown = event.error; error !== undefined && error !== null; error = (error as { cause?: unknown }).cause) {
+    const found = (error as { code?: unknown }).code
+    if (typeof found === 'string' && !found.startsWith('M2M_')) {
+      code = found
+      break
+    }
+  }
+  retries[code] = (retries[code] ?? 0) + 1
+}
+
 /** This process's own connection: a Knex pool on the server or the SQLite file, or a better-sqlite3 connection on the file. */
 function open(): { readonly adapter: RelationAdapter; readonly ready: () => Promise<unknown>; readonly close: () => Promise<void> } {
   const place = config.place
@@ -47,7 +63,7 @@ function open(): { readonly adapter: RelationAdapter; readonly ready: () => Prom
     return { adapter: new BetterSqlite3Adapter(connection), ready: () => Promise.resolve(connection.prepare('SELECT 1').get()), close: () => Promise.resolve(void connection.close()) }
   }
   const db = place.server === 'sqlite-file' ? connectToSqliteFile(place) : connectTo(place, { max: 2 })
-  return { adapter: new KnexAdapter(db), ready: () => db.raw('SELECT 1'), close: () => db.destroy() }
+  return { adapter: new KnexAdapter(db, { log: countRetry }), ready: () => db.raw('SELECT 1'), close: () => db.destroy() }
 }
 
 const connection = open()
@@ -112,6 +128,7 @@ function describeError(error: unknown): OpOutcome {
 }
 
 async function runPhase(phase: Phase): Promise<void> {
+  retries = {}
   const calls = planPhase(phase, config.seed * 7919 + config.worker * 104_729 + phase.length, config.calls[phase], config.worker)
   for (const [index, call] of calls.entries()) {
     const start = process.hrtime.bigint()
@@ -125,7 +142,7 @@ async function runPhase(phase: Phase): Promise<void> {
     const op: OpRecord = { worker: config.worker, phase, index, ...call, start: String(start), end: String(end), outcome }
     send({ type: 'op', op })
   }
-  send({ type: 'phaseDone', worker: config.worker, phase })
+  send({ type: 'phaseDone', worker: config.worker, phase, retries })
 }
 
 // One connection opened before `ready`, so that the phases start together.
