@@ -56,6 +56,7 @@ export {
   SchemaMismatchError,
   SchemaUnavailableError,
   StorageError,
+  type StorageErrorCode,
   TargetNotFoundError,
   ThroughlineError,
   UnknownColumnError,

@@ -33,6 +33,7 @@ export const ERROR_CODES = [
   'M2M_MULTIPLE_FOUND',
   'M2M_CONSTRAINT_VIOLATION',
   'M2M_STORAGE',
+  'M2M_CONFLICT',
   'M2M_SCHEMA_MISMATCH',
   'M2M_SCHEMA_UNAVAILABLE',
   'M2M_TABLE_EXISTS',
@@ -175,22 +176,36 @@ export class LookupError extends ThroughlineError {
   }
 }
 
+/** The codes of a {@link StorageError}. */
+export type StorageErrorCode = 'M2M_STORAGE' | 'M2M_CONSTRAINT_VIOLATION' | 'M2M_CONFLICT'
+
 /**
  * The storage refused or failed a statement. `code` is `M2M_CONSTRAINT_VIOLATION` when a
- * constraint (unique, not null, foreign key on the source) refused it, `M2M_STORAGE` otherwise.
- * The driver's error is the `cause`.
+ * constraint (unique, not null, foreign key on the source) refused it; `M2M_CONFLICT` when the
+ * database aborted the transaction for a conflict with a concurrent one (a serialization
+ * failure, a deadlock, SQLite busy) and it was not run again: inside your own transaction
+ * (which the database rolled back whole: run it again from its start), or after the adapter's
+ * retry policy was spent; `M2M_STORAGE` otherwise. The driver's error is the `cause`.
+ *
+ * @example
+ * ```ts
+ * for (let attempt = 1; ; attempt++) {
+ *   try {
+ *     return await db.transaction(async (trx) => { ... favorites.using(new KnexAdapter(trx)) ... })
+ *   } catch (error) {
+ *     if (attempt < 5 && isThroughlineError(error, 'M2M_CONFLICT')) continue
+ *     throw error
+ *   }
+ * }
+ * ```
  */
 export class StorageError extends ThroughlineError {
   override readonly name = 'StorageError' as const
-  declare readonly code: 'M2M_STORAGE' | 'M2M_CONSTRAINT_VIOLATION'
+  declare readonly code: StorageErrorCode
   /** The name of the adapter that failed. */
   readonly adapter: string
 
-  constructor(
-    adapter: string,
-    message: string,
-    options: ThroughlineErrorOptions & { readonly code?: 'M2M_STORAGE' | 'M2M_CONSTRAINT_VIOLATION' } = {},
-  ) {
+  constructor(adapter: string, message: string, options: ThroughlineErrorOptions & { readonly code?: StorageErrorCode } = {}) {
     super(options.code ?? 'M2M_STORAGE', `[${adapter}] ${message}`, options)
     this.adapter = adapter
   }
@@ -281,6 +296,8 @@ export interface ThroughlineErrorByCode {
   M2M_CONSTRAINT_VIOLATION: StorageError
   /** See {@link StorageError}: `adapter` names the adapter, `cause` is the driver's error. */
   M2M_STORAGE: StorageError
+  /** See {@link StorageError}: a conflict with a concurrent transaction, not run again; `cause` is the driver's error. */
+  M2M_CONFLICT: StorageError
   /** See {@link SchemaMismatchError}: `mismatches` and `report`. */
   M2M_SCHEMA_MISMATCH: SchemaMismatchError
   /** See {@link SchemaUnavailableError}. */

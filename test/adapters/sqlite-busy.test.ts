@@ -141,28 +141,28 @@ describe.each<SqliteFileAdapter>(['knex', 'better-sqlite3'])('%s on a file whose
     expect(await friends.of(2).ids()).toEqual([1])
   })
 
-  it('fails with M2M_STORAGE, the busy error as cause, when its retry policy allows no retry', async () => {
+  it('fails with M2M_CONFLICT, the busy error as cause, when its retry policy allows no retry', async () => {
     const used = adapter({ retries: 0 })
     const clubs = fx.clubs.using(used)
     holdLock(60_000)
     const error: unknown = await clubs.of(1).add(1).catch((caught: unknown) => caught)
-    expect(isThroughlineError(error) && error.code).toBe('M2M_STORAGE')
+    expect(isThroughlineError(error) && error.code).toBe('M2M_CONFLICT')
     expect(((error as Error).cause as { code?: unknown }).code).toMatch(/^SQLITE_BUSY/)
     expect(ran(/^BEGIN/)).toBe(1)
   })
 
-  it('does not run a call again inside a transaction of the caller, which only the caller can run again', async () => {
+  it('does not run a call again inside a transaction of the caller, which only the caller can run again: M2M_CONFLICT tells the caller to', async () => {
     holdLock(60_000)
     if (kind === 'knex') {
       await db.transaction(async (trx) => {
         const error: unknown = await fx.clubs.using(new KnexAdapter(trx)).of(1).add(1).catch((caught: unknown) => caught)
-        expect(isThroughlineError(error) && error.code).toBe('M2M_STORAGE')
+        expect(isThroughlineError(error) && error.code).toBe('M2M_CONFLICT')
       })
     } else {
       const used = adapter()
       own!.exec('BEGIN')
       const error: unknown = await fx.clubs.using(used).of(1).add(1).catch((caught: unknown) => caught)
-      expect(isThroughlineError(error) && error.code).toBe('M2M_STORAGE')
+      expect(isThroughlineError(error) && error.code).toBe('M2M_CONFLICT')
       own!.exec('ROLLBACK')
     }
     // One savepoint: the call ran once.

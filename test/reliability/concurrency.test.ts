@@ -431,9 +431,9 @@ function workersExitedCleanly(processes: number): number[] {
   return Array.from({ length: processes }, () => 0)
 }
 
-/** A StorageError whose cause is the database's deadlock or serialization failure. */
+/** A conflict that reached the caller: M2M_CONFLICT (or, before it existed, M2M_STORAGE with the database's deadlock as cause). */
 function isDeadlock(outcome: OpRecord['outcome']): boolean {
-  return !outcome.ok && outcome.code === 'M2M_STORAGE' && /ER_LOCK_DEADLOCK|\[40P01\]|\[40001\]|deadlock/i.test(`${outcome.message} ${outcome.cause ?? ''}`)
+  return !outcome.ok && (outcome.code === 'M2M_CONFLICT' || (outcome.code === 'M2M_STORAGE' && /ER_LOCK_DEADLOCK|\[40P01\]|\[40001\]|deadlock/i.test(`${outcome.message} ${outcome.cause ?? ''}`)))
 }
 
 function describeFailure(op: OpRecord): string {

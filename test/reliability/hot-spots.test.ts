@@ -1,7 +1,7 @@
 import type { Knex } from 'knex'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createJoinTable, createTable, KnexAdapter } from '../../src/adapters/knex/index.js'
-import { defineModel, manyToMany, type RelationAdapter, type RetryPolicy } from '../../src/index.js'
+import { defineModel, isThroughlineError, manyToMany, type RelationAdapter, type RetryPolicy } from '../../src/index.js'
 import { modelTable } from '../../src/conformance/model-table.js'
 import { disconnect, knexTargets, reportSkippedTargets } from '../helpers/knex-targets.js'
 
@@ -29,8 +29,15 @@ const friends = manyToMany(Person, 'self', { name: 'friends' })
 
 reportSkippedTargets('hot spots')
 
-/** Whether an error (or one of its causes) is a conflict the database wants run again. */
+/** Conflicts that reached a caller's transaction as throughline's M2M_CONFLICT. */
+let typedConflicts = 0
+
+/** Whether an error is a conflict the database wants run again: throughline's M2M_CONFLICT, or the driver's own (the caller's COMMIT). */
 function isConflict(error: unknown): boolean {
+  if (isThroughlineError(error, 'M2M_CONFLICT')) {
+    typedConflicts++
+    return true
+  }
   for (let current: unknown = error; current !== undefined && current !== null; current = (current as { cause?: unknown }).cause) {
     const code = (current as { code?: unknown }).code
     if (code === '40001' || code === '40P01' || code === 'ER_LOCK_DEADLOCK' || code === 'ER_LOCK_WAIT_TIMEOUT') return true
@@ -79,7 +86,8 @@ for (const target of knexTargets.filter((candidate) => candidate.name !== 'sqlit
       await disconnect(db)
       console.info(
         `[reliability] Hot spots on ${target.name}: ${String(CLIENTS)} connections x ${String(CALLS)} calls, ` +
-          `failed calls: ${String(failures.length)}, conflicts retried: ${String(retries.length)}, most retries of one call: ${String(Math.max(0, ...retries))}`,
+          `failed calls: ${String(failures.length)}, calls retried: ${String(retries.length)}, most retries of one call: ${String(Math.max(0, ...retries))}, ` +
+          `conflicts that reached a caller's transaction as M2M_CONFLICT: ${String(typedConflicts)}`,
       )
     })
 

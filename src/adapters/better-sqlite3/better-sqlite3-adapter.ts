@@ -33,6 +33,7 @@ import { describeBetterSqlite3Table } from './describe-table.js'
 import type { SqliteDatabase, SqliteStatement, SqliteValue } from './sqlite-database.js'
 import { keysJson, pairsJson } from '../sqlite/keys-json.js'
 import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
+import { CONFLICT_ADVICE } from '../sql/to-storage-error.js'
 import { bindValue, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
 
 /** Options of {@link BetterSqlite3Adapter}. */
@@ -668,15 +669,19 @@ function field(error: unknown, name: string): unknown {
 
 /**
  * A driver error as throughline's {@link StorageError}, the driver error as `cause`:
+ * `M2M_CONFLICT` when another connection held the database (SQLite busy),
  * `M2M_CONSTRAINT_VIOLATION` for `SQLITE_CONSTRAINT_*` (unique, not null, foreign key,
  * check), `M2M_STORAGE` otherwise. throughline's own errors pass through.
  */
 function toStorageError(adapter: string, error: unknown): ThroughlineError {
   if (error instanceof ThroughlineError) return error
   const code = field(error, 'code')
-  const constraint = typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')
   let message = error instanceof Error ? error.message : String(error)
   if (typeof code === 'string' && !message.includes(code)) message = `${message} [${code}]`
+  if (isSqliteBusy(error)) {
+    return new StorageError(adapter, `conflict with another connection, which held the database: ${message}. ${CONFLICT_ADVICE}`, { code: 'M2M_CONFLICT', cause: error })
+  }
+  const constraint = typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')
   return new StorageError(adapter, `${constraint ? 'constraint violation' : 'statement failed'}: ${message}`, {
     code: constraint ? 'M2M_CONSTRAINT_VIOLATION' : 'M2M_STORAGE',
     cause: error,

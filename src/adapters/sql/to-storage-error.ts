@@ -27,14 +27,27 @@ function driverMessage(error: unknown): string {
 
 /**
  * Turns a driver error into throughline's {@link StorageError}, with the driver error as
- * `cause`: `M2M_CONSTRAINT_VIOLATION` when a constraint refused the statement (unique, not
+ * `cause`: `M2M_CONFLICT` when the database aborted it for a conflict with a concurrent
+ * transaction, `M2M_CONSTRAINT_VIOLATION` when a constraint refused the statement (unique, not
  * null, foreign key, check), `M2M_STORAGE` otherwise. throughline's own errors pass through.
  */
-export function toStorageError(adapter: string, dialect: Pick<SqlDialect, 'isConstraintViolation'>, error: unknown): ThroughlineError {
+export function toStorageError(adapter: string, dialect: Pick<SqlDialect, 'isConstraintViolation' | 'isConflict'>, error: unknown): ThroughlineError {
   if (error instanceof ThroughlineError) return error
+  if (dialect.isConflict(error)) {
+    // Retried already where it could be: what reaches the caller is the caller's to run again.
+    return new StorageError(adapter, `conflict with a concurrent transaction, which the database rolled back: ${driverMessage(error)}. ${CONFLICT_ADVICE}`, {
+      code: 'M2M_CONFLICT',
+      cause: error,
+    })
+  }
   const constraint = dialect.isConstraintViolation(error)
   return new StorageError(adapter, `${constraint ? 'constraint violation' : 'statement failed'}: ${driverMessage(error)}`, {
     code: constraint ? 'M2M_CONSTRAINT_VIOLATION' : 'M2M_STORAGE',
     cause: error,
   })
 }
+
+/** What to do about a conflict that reached the caller, for every adapter's message. */
+export const CONFLICT_ADVICE =
+  'Run the call again; inside a transaction of yours, run the whole transaction again from its start (throughline cannot: it was rolled back whole), or raise the adapter\'s retry option.'
+
