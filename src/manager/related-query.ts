@@ -1,3 +1,4 @@
+import { sliceCount } from './slice-count.js'
 import type { Condition, Key, LinkSpec, OrderTerm, RelationAdapter, Row } from '../adapter/relation-adapter.js'
 import { InvalidArgumentError, LookupError } from '../errors/throughline-error.js'
 import { coerceKey, resolveTargetKey } from '../model/coerce-key.js'
@@ -142,19 +143,25 @@ export class RelatedQuery<T extends AnyModel> {
     return rows[0]!
   }
 
-  /** How many related rows match (duplicate link rows count twice, as in SQL). */
+  /**
+   * How many related rows match (duplicate link rows count twice, as in SQL), within
+   * `offset()` and `limit()` when given: `query().offset(2).limit(1).count()` is Django's
+   * `qs[2:3].count()`, at most 1.
+   */
   async count(): Promise<number> {
     if (this.#matchesNothing()) return 0
     const { adapter, link, sourceKey } = this.#source
-    return storageCall(adapter, () => adapter.countTargets({ link, source: sourceKey, query: this.#query() }))
+    const total = await storageCall(adapter, () => adapter.countTargets({ link, source: sourceKey, query: this.#query() }))
+    return sliceCount(total, this.#state.offset, this.#state.limit)
   }
 
-  /** Whether any related row matches. */
+  /** Whether any related row matches, within `offset()` and `limit()` when given. */
   async exists(): Promise<boolean> {
     if (this.#matchesNothing()) return false
     const { adapter, link, sourceKey } = this.#source
+    // A row at `offset` exists exactly when more than `offset` rows match, whatever the order.
     const keys = await storageCall(adapter, () =>
-      adapter.selectTargetKeys({ link, source: sourceKey, query: { ...this.#query(), orderBy: [], limit: 1, offset: undefined } }),
+      adapter.selectTargetKeys({ link, source: sourceKey, query: { ...this.#query(), orderBy: [], limit: 1, offset: this.#state.offset } }),
     )
     return keys.length > 0
   }

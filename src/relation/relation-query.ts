@@ -1,3 +1,4 @@
+import { sliceCount } from '../manager/slice-count.js'
 import type { Key, LinkSpec, OrderTerm, RelationAdapter, Row, SourceQuery } from '../adapter/relation-adapter.js'
 import { coerceKey } from '../model/coerce-key.js'
 import type { AnyModel, KeyOf, RowOf } from '../model/define-model.js'
@@ -83,20 +84,25 @@ export class RelationQuery<M extends AnyModel> {
     return row
   }
 
-  /** How many rows match (a row matching through two links counts twice unless `distinct()`). */
+  /**
+   * How many rows match (a row matching through two links counts twice unless `distinct()`),
+   * within `offset()` and `limit()` when given (Django's `qs[2:3].count()`).
+   */
   async count(): Promise<number> {
     const query = this.#query()
     if (query === undefined) return 0
     const { adapter, link } = this.#source
-    return storageCall(adapter, () => adapter.countSources({ link, query }))
+    const total = await storageCall(adapter, () => adapter.countSources({ link, query }))
+    return sliceCount(total, query.offset, query.limit)
   }
 
-  /** Whether any row matches. */
+  /** Whether any row matches, within `offset()` and `limit()` when given. */
   async exists(): Promise<boolean> {
     const query = this.#query()
     if (query === undefined) return false
     const { adapter, link } = this.#source
-    const keys = await storageCall(adapter, () => adapter.selectSourceKeys({ link, query: { ...query, orderBy: [], limit: 1, offset: undefined } }))
+    // A row at `offset` exists exactly when more than `offset` rows match, whatever the order.
+    const keys = await storageCall(adapter, () => adapter.selectSourceKeys({ link, query: { ...query, orderBy: [], limit: 1, offset: query.offset } }))
     return keys.length > 0
   }
 

@@ -49,6 +49,31 @@ export function queriesConformance(options: ConformanceOptions): void {
       assert.deepEqual(await science.distinct().exists(), true)
     })
 
+    it('counts and checks existence within offset() and limit(), as Django slices: qs[2:3].count()', async () => {
+      const ctx = context()
+      const { a2 } = await seedArticles(ctx)
+      const science = ctx.bind(publications).filter({ title__startswith: 'Science' })
+      // Four matching links: A3, A2, A2, A4.
+      assert.equal(await science.offset(2).limit(1).count(), 1)
+      assert.equal(await science.offset(1).count(), 3)
+      assert.equal(await science.limit(3).count(), 3)
+      assert.equal(await science.offset(3).limit(5).count(), 1)
+      assert.equal(await science.offset(4).count(), 0)
+      assert.equal(await science.distinct().offset(2).count(), 1)
+      assert.equal(await science.offset(3).exists(), true)
+      assert.equal(await science.offset(4).exists(), false)
+      assert.equal(await science.limit(0).exists(), false)
+      // The related manager's reads: a2 has four publications.
+      const mine = ctx.bind(publications).of(a2)
+      assert.equal(await mine.query().offset(2).limit(1).count(), 1)
+      assert.equal(await mine.query().offset(1).count(), 3)
+      assert.equal(await mine.query().offset(5).count(), 0)
+      assert.equal(await mine.query().offset(3).exists(), true)
+      assert.equal(await mine.query().offset(4).exists(), false)
+      assert.equal(await ctx.statements(() => mine.query().offset(2).limit(1).count()), 1)
+      assert.equal(await ctx.statements(() => mine.query().offset(2).exists()), 1)
+    })
+
     it('selects by several publications with pk__in, keys and rows mixed', async () => {
       const ctx = context()
       const { p1, p2 } = await seedArticles(ctx)
