@@ -1,6 +1,7 @@
 import type { Knex } from 'knex'
 import { describeJoinTable, primaryKeyColumns, type ColumnSchema, type TableSchema } from '../../schema/table-schema.js'
 import { MigrationError } from '../../errors/throughline-error.js'
+import { constraintName } from '../sql/constraint-name.js'
 import { knexDialect } from './knex-dialect.js'
 
 /** The relation `createJoinTable` takes: any relation, either side. */
@@ -8,24 +9,6 @@ type AnyRelation = Parameters<typeof describeJoinTable>[0]
 
 /** The kinds of a join table's extra columns, as {@link describeJoinTable} takes them. */
 export type ExtraColumnKinds = Parameters<typeof describeJoinTable>[1]
-
-// MySQL refuses identifiers over 64 characters and PostgreSQL truncates them past 63 (two long
-// names could then collide), so constraint and index names past this length are shortened.
-const MAX_NAME = 60
-
-/** A stable, short name for an index or constraint: `<table>_<columns>_<suffix>`, hashed when too long. */
-function constraintName(table: string, columns: readonly string[], suffix: string): string {
-  const name = `${table}_${columns.join('_')}_${suffix}`
-  if (name.length <= MAX_NAME) return name
-  // FNV-1a: a deterministic hash, so that the same schema always gets the same names.
-  let hash = 0x811c9dc5
-  for (let index = 0; index < name.length; index++) {
-    hash ^= name.charCodeAt(index)
-    hash = Math.imul(hash, 0x01000193) >>> 0
-  }
-  const tail = `_${hash.toString(16).padStart(8, '0')}_${suffix}`
-  return `${name.slice(0, MAX_NAME - tail.length)}${tail}`
-}
 
 function addColumn(knex: Knex, table: Knex.CreateTableBuilder, column: ColumnSchema, primaryKey: readonly string[]): void {
   const { name } = column

@@ -21,3 +21,12 @@
  */
 export { KyselyAdapter, type KyselyAdapterOptions, type KyselyDialectName } from './kysely-adapter.js'
 export { kyselyModel, type DefaultKyselyPk, type KyselyModelOptions, type KyselyRow } from './kysely-model.js'
+export {
+  createJoinTable,
+  createTable,
+  dropJoinTable,
+  type KyselyCreateJoinTableOptions,
+  type KyselyCreateTableOptions,
+  type KyselyDropJoinTableOptions,
+  type KyselyExtraColumnKinds,
+} from './create-table.js'

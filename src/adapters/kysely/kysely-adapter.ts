@@ -857,7 +857,8 @@ const ALONE: TransactionOptions = { retry: true }
 const returningSupport = new WeakMap<AnyKysely, Promise<boolean>>()
 
 /** The database of a Kysely instance, from its dialect adapter's class; throws for other databases. */
-function kyselyDialectName(db: AnyKysely): KyselyDialectName {
+/** The database of a Kysely instance, read from its dialect adapter (see {@link KyselyAdapterOptions.dialect}). */
+export function kyselyDialectName(db: AnyKysely): KyselyDialectName {
   const adapter: unknown = db.getExecutor().adapter
   const seen: string[] = []
   for (let prototype: unknown = Object.getPrototypeOf(adapter); typeof prototype === 'object' && prototype !== null; prototype = Object.getPrototypeOf(prototype)) {
