@@ -443,6 +443,29 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
   }
 
   /**
+   * Which of `targets` are linked from this instance, in one statement however many: the heart
+   * on each card of a list page, without loading a row. Resolves to their keys, coerced (`"3"`
+   * is `3`), in the order given; keys with no row or no link are left out.
+   *
+   * @example
+   * ```ts
+   * const hearts = new Set(await favorites.of(user).linkedAmong(page.map((interview) => interview.id)))
+   * const cards = page.map((interview) => ({ ...interview, liked: hearts.has(interview.id) }))
+   * ```
+   */
+  async linkedAmong(targets: TargetsInput<T>): Promise<KeyOf<T>[]> {
+    const keys = this.#resolveTargets(targets, 'check')
+    if (keys.length === 0) return []
+    if (this.#prefetched !== undefined) {
+      const linked = new Set(this.#prefetched.map((row) => this.#keyOf(row)))
+      return keys.filter((key) => linked.has(key)) as KeyOf<T>[]
+    }
+    const { adapter, link, sourceKey } = this.#context
+    const probe = await storageCall(adapter, () => adapter.probeLinks({ link, source: sourceKey, targets: keys, scope: 'targets' }))
+    return probe.linked as KeyOf<T>[]
+  }
+
+  /**
    * The link rows of this instance with every through column (seed 002's `collect_at`),
    * optionally only those linking to `targets`. Ordered by the through primary key when the
    * table has one.

@@ -70,6 +70,22 @@ export function seedFavoritesConformance(options: ConformanceOptions): void {
       assert.deepEqual(await ctx.bind(favoritedBy).of(interview).all(), [])
     })
 
+    it('tells which interviews of a list page the user likes, in one statement however many', async () => {
+      const ctx = context()
+      const { ann, interview, other } = await likes(ctx)
+      const favorites = ctx.bind(favoriteInterviews).of(ann)
+      await favorites.add(other)
+      let hearts: unknown[] = []
+      // A key with no row, a key given as a string, a row, and one twice: each once, as given.
+      const page = [interview.id, String(other.id), 987_654, other, interview]
+      assert.equal(await ctx.statements(async () => (hearts = await favorites.linkedAmong(page))), 1)
+      assert.deepEqual(hearts, [other.id])
+      await favorites.add(interview)
+      assert.deepEqual(await favorites.linkedAmong(page), [interview.id, other.id])
+      assert.deepEqual(await favorites.linkedAmong([]), [])
+      assert.deepEqual(await ctx.bind(favoritedBy).of(other).linkedAmong([ann.id]), [ann.id])
+    })
+
     it('toggles a favourite from the interview side', async () => {
       const ctx = context()
       const { ann, interview, other } = await likes(ctx)
