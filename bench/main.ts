@@ -9,14 +9,18 @@
 import { cpus, loadavg } from 'node:os'
 import type Database from 'better-sqlite3'
 import knex, { type Knex } from 'knex'
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
+import pg from 'pg'
 import { BetterSqlite3Adapter } from '../src/adapters/better-sqlite3/index.js'
 import { KnexAdapter } from '../src/adapters/knex/index.js'
+import { KyselyAdapter } from '../src/adapters/kysely/index.js'
 import { MemoryAdapter } from '../src/index.js'
 import { KnexBaseline } from './baselines/knex-baseline.js'
+import { KyselyBaseline } from './baselines/kysely-baseline.js'
 import { SqliteBaseline } from './baselines/sqlite-baseline.js'
 import { joinNames, RELATION_KINDS, relationFixtures, type RelationFixture, type RelationKind } from './fixtures.js'
 import { measure, type Budget, type Contender, type Measurement } from './measure.js'
-import { formatTime, markdownTable, type ResultRow, type VariantId } from './report.js'
+import { formatTime, kyselyTable, markdownTable, type ResultRow, type VariantId } from './report.js'
 import { SCENARIOS, type Scenario, type ScenarioContext } from './scenarios.js'
 import { KnexStorage, MemoryStorage, SqliteStorage, type Storage } from './storage.js'
 import { ThroughlineSubject, type Subject } from './subject.js'
@@ -109,11 +113,15 @@ async function runSqlite(): Promise<void> {
     const version = connection.prepare('SELECT sqlite_version()').pluck().get() as string
     notes.push(`SQLite ${version} in memory (better-sqlite3), one connection for every variant`)
     const storage = new SqliteStorage(db, connection)
+    // Kysely on that connection too (not destroyed: that would close it under knex).
+    const kysely = new Kysely<unknown>({ dialect: new SqliteDialect({ database: connection }) })
     const variants: Variant[] = [
       { id: 'throughline', prefix: 'bench_a_', storage, subject: (fixture) => new ThroughlineSubject(fixture, new KnexAdapter(db)) },
       { id: 'knex', prefix: 'bench_b_', storage, subject: (fixture) => new KnexBaseline(db, joinNames(fixture), fixture.extraValues) },
       { id: 'direct', prefix: 'bench_c_', storage, subject: (fixture) => new ThroughlineSubject(fixture, new BetterSqlite3Adapter(connection)) },
       { id: 'raw', prefix: 'bench_d_', storage, subject: (fixture) => new SqliteBaseline(connection, joinNames(fixture), fixture.extraValues) },
+      { id: 'kysely', prefix: 'bench_e_', storage, subject: (fixture) => new ThroughlineSubject(fixture, new KyselyAdapter(kysely)) },
+      { id: 'kyselyHand', prefix: 'bench_f_', storage, subject: (fixture) => new KyselyBaseline(kysely, joinNames(fixture), fixture.extraValues, true) },
     ]
     for (const kind of RELATION_KINDS) await runKind('sqlite', kind, variants)
   } finally {
@@ -125,6 +133,7 @@ async function runPostgres(url: string): Promise<void> {
   // A schema of its own, dropped at the end: the bench never touches other tables.
   const schema = `throughline_bench_${String(process.pid)}`
   const db: Knex = knex({ client: 'pg', connection: url, searchPath: [schema], pool: { min: 1, max: 1 } })
+  const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1, options: `-c search_path=${schema}` }) }) })
   try {
     await db.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema])
     const result: unknown = await db.raw('SHOW server_version')
@@ -134,9 +143,12 @@ async function runPostgres(url: string): Promise<void> {
     const variants: Variant[] = [
       { id: 'throughline', prefix: 'bench_a_', storage, subject: (fixture) => new ThroughlineSubject(fixture, new KnexAdapter(db)) },
       { id: 'knex', prefix: 'bench_b_', storage, subject: (fixture) => new KnexBaseline(db, joinNames(fixture), fixture.extraValues) },
+      { id: 'kysely', prefix: 'bench_e_', storage, subject: (fixture) => new ThroughlineSubject(fixture, new KyselyAdapter(kysely)) },
+      { id: 'kyselyHand', prefix: 'bench_f_', storage, subject: (fixture) => new KyselyBaseline(kysely, joinNames(fixture), fixture.extraValues, false) },
     ]
     for (const kind of RELATION_KINDS) await runKind('postgres', kind, variants)
   } finally {
+    await kysely.destroy()
     await db.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema])
     await db.destroy()
   }
@@ -165,9 +177,15 @@ const format = (load: number[]): string => load.map((value) => value.toFixed(2))
 console.log(`\nthroughline ${quick ? 'quick ' : ''}benchmark — median time per call; each ratio is the median, over the rounds, of the ratio of the two medians in that round\n`)
 console.log(markdownTable(rows))
 console.log('')
+const kyselyRows = kyselyTable(rows)
+if (kyselyRows !== undefined) {
+  console.log('Kysely: throughline on Kysely (KyselyAdapter) against hand-written Kysely, measured in the same rounds as the table above\n')
+  console.log(kyselyRows)
+  console.log('')
+}
 console.log(`- Node ${process.version} on ${cpu[0]?.model.trim() ?? 'an unknown CPU'} × ${String(cpu.length)}; load average ${format(loadBefore)} before, ${format(loadAfter)} after`)
 for (const note of notes) console.log(`- ${note}`)
-console.log(`- hand-written knex / raw better-sqlite3: the same set-based statements written by hand (bench/baselines/), no validation, events or adapter`)
+console.log(`- hand-written knex / Kysely / raw better-sqlite3: the same set-based statements written by hand (bench/baselines/), no validation, events or adapter`)
 if (skipped.has('prefetch')) console.log('- prefetch: skipped while `relation.prefetch(sources)` does not exist; it runs by itself once it does (baseline: one SELECT … JOIN … WHERE source IN (…))')
 console.log(
   `- ${String(budget.rounds)} measured rounds per variant after a warm-up round, in rotating order: ${String(budget.roundTime)} ms of calls each, or ` +

@@ -3,7 +3,7 @@ import { KIND_LABELS } from './fixtures.js'
 import { pairedRatio, type Measurement } from './measure.js'
 
 /** The variants a row may hold. */
-export type VariantId = 'throughline' | 'knex' | 'direct' | 'raw'
+export type VariantId = 'throughline' | 'knex' | 'direct' | 'raw' | 'kysely' | 'kyselyHand'
 
 /** One row of the table: a scenario on one relation of one database. */
 export interface ResultRow {
@@ -87,12 +87,40 @@ export function tableCells(rows: readonly ResultRow[]): string[][] {
   return lines
 }
 
+/** Cells as Markdown, columns padded so that it also reads well in a terminal. */
+function render(cells: readonly (readonly string[])[]): string {
+  // Every character of the table is one UTF-16 unit (µ, ×, ÷, –, …), so length is width.
+  const widths = cells[0]!.map((_, column) => Math.max(...cells.map((line) => line[column]!.length)))
+  const line = (row: readonly string[]): string => `| ${row.map((cell, column) => cell + ' '.repeat(widths[column]! - cell.length)).join(' | ')} |`
+  const rule = `|${widths.map((width, column) => (column < 2 ? '-'.repeat(width + 2) : `${'-'.repeat(width + 1)}:`)).join('|')}|`
+  return [line(cells[0]!), rule, ...cells.slice(1).map(line)].join('\n')
+}
+
 /** The table as Markdown, columns padded so that it also reads well in a terminal. */
 export function markdownTable(rows: readonly ResultRow[]): string {
-  const cells = tableCells(rows)
-  // Every character of the table is one UTF-16 unit (µ, ×, ÷, –, …), so length is width.
-  const widths = HEADERS.map((_, column) => Math.max(...cells.map((line) => line[column]!.length)))
-  const render = (line: readonly string[]): string => `| ${line.map((cell, column) => cell + ' '.repeat(widths[column]! - cell.length)).join(' | ')} |`
-  const rule = `|${widths.map((width, column) => (column < 2 ? '-'.repeat(width + 2) : `${'-'.repeat(width + 1)}:`)).join('|')}|`
-  return [render(cells[0]!), rule, ...cells.slice(1).map(render)].join('\n')
+  return render(tableCells(rows))
+}
+
+const KYSELY_HEADERS = ['database', 'scenario', 'statements (throughline / hand)', 'throughline on Kysely', 'hand-written Kysely', 'throughline ÷ Kysely', 'KyselyAdapter ÷ KnexAdapter']
+
+/**
+ * The Kysely rows: throughline on Kysely (`KyselyAdapter`) against the same statements written
+ * by hand with Kysely, and against throughline on Knex; `undefined` when no row measured them.
+ */
+export function kyselyTable(rows: readonly ResultRow[]): string | undefined {
+  const lines: string[][] = [KYSELY_HEADERS]
+  for (const row of rows) {
+    const { throughline, kysely, kyselyHand } = row.cells
+    if (kysely === undefined && kyselyHand === undefined) continue
+    lines.push([
+      row.database,
+      `${KIND_LABELS[row.kind]}${row.scenario}`,
+      statementsPair(kysely, kyselyHand),
+      formatTime(kysely?.median ?? Number.NaN),
+      formatTime(kyselyHand?.median ?? Number.NaN),
+      ratio(kysely, kyselyHand),
+      ratio(kysely, throughline),
+    ])
+  }
+  return lines.length === 1 ? undefined : render(lines)
 }
