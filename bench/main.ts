@@ -138,7 +138,7 @@ async function runPostgres(url: string): Promise<void> {
     await db.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema])
     const result: unknown = await db.raw('SHOW server_version')
     const [version] = (result as { rows: { server_version: string }[] }).rows
-    notes.push(`PostgreSQL ${version?.server_version ?? '?'} (pg), one pooled connection for both variants`)
+    notes.push(`PostgreSQL ${version?.server_version ?? '?'} (pg), one pooled connection for the knex variants, one for the Kysely variants`)
     const storage = new KnexStorage(db)
     const variants: Variant[] = [
       { id: 'throughline', prefix: 'bench_a_', storage, subject: (fixture) => new ThroughlineSubject(fixture, new KnexAdapter(db)) },
