@@ -376,7 +376,9 @@ export class KyselyAdapter<DB = unknown> implements RelationAdapter {
       // One statement whatever the number of pairs, which inserts only pairs whose rows exist.
       const insert = dialect.insertPairs(link, pairs, extra)
       const result = await this.#alone(db, () => this.#statement(db, insert))
-      return input.count === true && result.numAffectedRows !== undefined ? Number(result.numAffectedRows) : undefined
+      // Kysely's own drivers always report the rows an INSERT affected; kysely-pglite-dialect
+      // leaves numAffectedRows out when there were none. Read as 0, as deleteLinks reads it.
+      return input.count === true ? Number(result.numAffectedRows ?? 0) : undefined
     }
     // MySQL: multi-row VALUES, pairs in the order given (sorted: concurrent adds take their
     // index locks in one order), chunked under the bind and packet limits.
