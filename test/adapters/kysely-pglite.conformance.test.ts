@@ -79,7 +79,11 @@ class PgliteKeeper {
   }
 }
 
-describe.skipIf(modules === undefined)('kysely pglite', () => {
+// In `npm run test:long` (THROUGHLINE_LONG=1), beside the suite on the PostgreSQL server.
+const long = process.env.THROUGHLINE_LONG === '1'
+if (!long && modules !== undefined) console.info('[kysely pglite conformance] in npm run test:long (THROUGHLINE_LONG=1).')
+
+describe.skipIf(modules === undefined || !long)('kysely pglite', () => {
   let db: Kysely<unknown> | undefined
   let keeper: PgliteKeeper | undefined
   const connect = (): { db: Kysely<unknown>; keeper: PgliteKeeper } => {
