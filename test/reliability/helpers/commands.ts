@@ -191,10 +191,24 @@ function whereArb(kind: ModelKind): fc.Arbitrary<Where> {
  * generators and not others'); `pk: null` (generate one) stays.
  */
 function lookupArb(kind: ModelKind): fc.Arbitrary<Where> {
-  if (kind === 'badge') return whereArb(kind)
+  // A badge key that differs from an existing one only by case or trailing spaces cannot be
+  // created on MySQL/MariaDB, whose usual collations make the primary key take 'ALPHA' and
+  // 'alpha ' for 'alpha' (docs/reliability.md, Limits): a lookup that would create one is left out.
+  if (kind === 'badge') {
+    return whereArb(kind).map(({ entries }) => ({
+      entries: entries.filter(([name, value]) => !((name === 'pk' || name === 'code') && isCaseOrPaddingVariant(value))),
+    }))
+  }
   return whereArb(kind).map(({ entries }) => ({
     entries: entries.filter(([name, value]) => (name !== 'pk' && name !== 'id') || (typeof value === 'object' && value !== null && 'ref' in value && 'raw' in (value as { ref: Ref }).ref && (value as { ref: { raw: string } }).ref.raw === 'null')),
   }))
+}
+
+/** Whether a lookup value is the upper-case or space-padded spelling of a badge key. */
+function isCaseOrPaddingVariant(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null || !('ref' in value)) return false
+  const ref = (value).ref
+  return typeof ref === 'object' && ref !== null && 'raw' in ref && ((ref).raw === 'upperAlpha' || (ref).raw === 'paddedAlpha')
 }
 
 function queryArb(kind: ModelKind): fc.Arbitrary<Query> {
