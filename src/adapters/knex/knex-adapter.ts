@@ -36,6 +36,7 @@ import { describeKnexTable } from './describe-table.js'
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from '../sql/exact-keys.js'
 import { exactKeysQuery } from './exact-keys.js'
 import { knexDialect, type KnexDialect, type SqlFragment, type StringComparison } from './knex-dialect.js'
+import { ProbeRows } from '../sql/probe-rows.js'
 import { toStorageError } from '../sql/to-storage-error.js'
 import { conditionBinds, linkUuidColumns, uuidColumns } from '../sql/uuid-columns.js'
 
@@ -227,8 +228,7 @@ export class KnexAdapter implements RelationAdapter {
     const { dialect } = this.#shared
     const target = link.target
     const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, [bindKey(source)], link.source.keyType)
-    const existing = new Set<Key>()
-    const linked = new Set<Key>()
+    const probe = new ProbeRows(target.keyType)
     // Beside the target keys: the source key, in the join condition and in the source row.
     const size = this.#keysPerStatement(target.keyType, 2 * dialect.bindsPerKey(link.source.keyType), targets)
 
@@ -239,7 +239,6 @@ export class KnexAdapter implements RelationAdapter {
         .select(...Object.entries(columns).map(([column, literal]) => db.raw(`${literal} AS ??`, [column])))
         .from({ [S]: link.source.table })
         .whereRaw(...raw(dialect.keysIn(`${S}.${link.source.primaryKey}`, [bindKey(source)], link.source.keyType)))
-    let sourceExists = false
 
     if (scope === 'targets') {
       // One LEFT JOIN per chunk: every given target that exists, with its link from source if any.
@@ -255,24 +254,13 @@ export class KnexAdapter implements RelationAdapter {
             sourceRow(this, { k: 'NULL', linked: 'NULL', src: '1' })
           })
         })
-        for (const row of rows) {
-          if (Number(row.src) === 1) {
-            sourceExists = true
-            continue
-          }
-          const key = readStoredKey(row.k, target.keyType)
-          existing.add(key)
-          if (row.linked !== null && row.linked !== undefined) linked.add(key)
-        }
+        probe.addTargetRows(rows)
       }
-      // Keys are compared as the model types them: a row found under another spelling
-      // ('ABC' for 'abc' on a case-insensitive collation) does not count.
-      return { sourceExists, existing: targets.filter((key) => existing.has(key)), linked: targets.filter((key) => linked.has(key)) }
+      return probe.result(targets, 'targets')
     }
 
     // Scope 'all': the linked keys of source and the existing keys among targets, in one
     // UNION ALL (the first chunk carries the linked part; the others only check existence).
-    const order: { key: Key; ord: unknown }[] = []
     const parts = targets.length === 0 ? [[]] : chunks(targets, size)
     for (const [index, chunk] of parts.entries()) {
       const existence = (builder: Knex.QueryBuilder): Knex.QueryBuilder =>
@@ -298,21 +286,9 @@ export class KnexAdapter implements RelationAdapter {
           existence(this)
         })
       })
-      for (const row of rows) {
-        const kind = Number(row.linked)
-        if (kind === 2) {
-          sourceExists = true
-          continue
-        }
-        const key = readStoredKey(row.k, target.keyType)
-        if (kind === 1) order.push({ key, ord: row.ord })
-        else existing.add(key)
-      }
+      probe.addAllRows(rows)
     }
-    // Linked keys in link-row order, as memory lists them (the order events report them in).
-    order.sort((a, b) => compareOrd(a.ord, b.ord))
-    for (const { key } of order) linked.add(key)
-    return { sourceExists, existing: targets.filter((key) => existing.has(key)), linked: [...linked] }
+    return probe.result(targets, 'all')
   }
 
   async insertLinks(input: InsertLinksInput): Promise<number | undefined> {

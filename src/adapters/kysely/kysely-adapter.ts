@@ -34,6 +34,7 @@ import type { TableDescription } from '../../schema/table-description.js'
 import { describeSqliteTable } from '../sqlite/describe-sqlite-table.js'
 import { chunks, inlinedBytes, largestInlined } from '../sql/chunks.js'
 import { compareOrd } from '../sql/compare-ord.js'
+import { ProbeRows } from '../sql/probe-rows.js'
 import { describeMysqlTable, describePostgresTable, type CatalogRow } from '../sql/describe-sql-table.js'
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from '../sql/exact-keys.js'
 import { mysqlDialect, pgDialect, sqliteDialect, type SqlDialect, type SqlFragment, type StringComparison } from '../sql/sql-dialect.js'
@@ -279,8 +280,7 @@ export class KyselyAdapter<DB = unknown> implements RelationAdapter {
     const target = link.target
     const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, [source], link.source.keyType)
     const sourceRowWhere = dialect.keysIn(`${S}.${link.source.primaryKey}`, [source], link.source.keyType)
-    const existing = new Set<Key>()
-    const linked = new Set<Key>()
+    const probe = new ProbeRows(target.keyType)
     const size = this.#keysPerStatement(target.keyType, 2 * dialect.bindsPerKey(link.source.keyType), targets)
     // The source row, as one more row of the first statement, its columns the given literals:
     // it is there when the source exists.
@@ -292,7 +292,6 @@ export class KyselyAdapter<DB = unknown> implements RelationAdapter {
         ],
         '',
       )
-    let sourceExists = false
 
     if (scope === 'targets') {
       for (const [index, chunk] of chunks(targets, size).entries()) {
@@ -306,23 +305,13 @@ export class KyselyAdapter<DB = unknown> implements RelationAdapter {
         ]
         if (index === 0) parts.push(fragment(' UNION ALL '), sourceRow([['k', 'NULL'], ['linked', 'NULL'], ['src', '1']]))
         const rows = await this.#rows(db, joinFragments(parts, ''))
-        for (const row of rows) {
-          if (Number(row.src) === 1) {
-            sourceExists = true
-            continue
-          }
-          const key = readStoredKey(row.k, target.keyType)
-          existing.add(key)
-          if (row.linked !== null && row.linked !== undefined) linked.add(key)
-        }
+        probe.addTargetRows(rows)
       }
-      // Keys are compared as the model types them: a row found under another spelling does not count.
-      return { sourceExists, existing: targets.filter((key) => existing.has(key)), linked: targets.filter((key) => linked.has(key)) }
+      return probe.result(targets, 'targets')
     }
 
     // Scope 'all': the linked keys of source, the source row and the existing keys among
     // targets, in one UNION ALL (the first chunk carries the linked part).
-    const order: { key: Key; ord: unknown }[] = []
     const chunked = targets.length === 0 ? [[]] : chunks(targets, size)
     for (const [index, chunk] of chunked.entries()) {
       const existence = joinFragments(
@@ -349,21 +338,9 @@ export class KyselyAdapter<DB = unknown> implements RelationAdapter {
         if (chunk.length > 0) parts.push(fragment(' UNION ALL '), existence)
         statement = joinFragments(parts, '')
       }
-      for (const row of await this.#rows(db, statement)) {
-        const kind = Number(row.linked)
-        if (kind === 2) {
-          sourceExists = true
-          continue
-        }
-        const key = readStoredKey(row.k, target.keyType)
-        if (kind === 1) order.push({ key, ord: row.ord })
-        else existing.add(key)
-      }
+      probe.addAllRows(await this.#rows(db, statement))
     }
-    // Linked keys in link-row order, as memory lists them (the order events report them in).
-    order.sort((a, b) => compareOrd(a.ord, b.ord))
-    for (const { key } of order) linked.add(key)
-    return { sourceExists, existing: targets.filter((key) => existing.has(key)), linked: [...linked] }
+    return probe.result(targets, 'all')
   }
 
   async insertLinks(input: InsertLinksInput): Promise<number | undefined> {
