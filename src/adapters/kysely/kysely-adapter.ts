@@ -37,10 +37,12 @@ import { compareOrd } from '../sql/compare-ord.js'
 import { ProbeRows } from '../sql/probe-rows.js'
 import { describeMysqlTable, describePostgresTable, type CatalogRow } from '../sql/describe-sql-table.js'
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from '../sql/exact-keys.js'
-import { mysqlDialect, pgDialect, sqliteDialect, type SqlDialect, type SqlFragment, type StringComparison } from '../sql/sql-dialect.js'
+import { mysqlDialect, pgDialect, sqliteDialect, type SqlDialect, type SqlFragment } from '../sql/sql-dialect.js'
 import { toStorageError } from '../sql/to-storage-error.js'
 import { conditionBinds, linkUuidColumns, uuidColumns } from '../sql/uuid-columns.js'
-import { allOf, fragment, joinFragments, toRaw } from './kysely-sql.js'
+import { toRaw } from './kysely-sql.js'
+import { conditionFragment } from '../sql/condition-fragment.js'
+import { allOf, and, fragment, joinFragments, or } from '../sql/sql-fragment.js'
 
 /** The databases the Kysely adapter supports: `'sqlite'`, `'pg'` (PostgreSQL) and `'mysql'` (MySQL/MariaDB). */
 export type KyselyDialectName = 'sqlite' | 'pg' | 'mysql'
@@ -864,47 +866,4 @@ function sqliteValue(value: unknown): unknown {
   if (typeof value === 'boolean') return value ? 1 : 0
   if (value instanceof Date) return value.getTime()
   return value
-}
-
-const RANGE: Readonly<Record<'gt' | 'gte' | 'lt' | 'lte', StringComparison>> = { gt: '>', gte: '>=', lt: '<', lte: '<=' }
-
-/** One `filter()` condition on a column of the table aliased `alias`, as the Knex adapter writes it. */
-function conditionFragment(dialect: SqlDialect, alias: string, uuid: ReadonlySet<string>, { column, op, value }: Condition): SqlFragment {
-  const name = `${alias}.${column}`
-  // A uuid key is compared as the database types it: coerceKey has already lower-cased it.
-  const plainStrings = uuid.has(column)
-  switch (op) {
-    case 'isnull':
-      return fragment(value === true ? '?? IS NULL' : '?? IS NOT NULL', name)
-    case 'exact':
-      if (typeof value === 'string' && !plainStrings) return dialect.compareString(name, '=', value)
-      return fragment(`?? = ${dialect.valuePlaceholder(value)}`, name, value)
-    case 'in': {
-      const items = value as readonly unknown[]
-      const strings = plainStrings ? [] : items.filter((item): item is string => typeof item === 'string')
-      const others = plainStrings ? items : items.filter((item) => typeof item !== 'string')
-      const parts: SqlFragment[] = []
-      if (others.length > 0) parts.push(fragment(`?? IN (${others.map((item) => dialect.valuePlaceholder(item)).join(', ')})`, name, ...others))
-      if (strings.length > 0) parts.push(dialect.inStrings(name, strings))
-      return { sql: parts.map((part) => `(${part.sql})`).join(' OR '), bindings: parts.flatMap((part) => part.bindings) }
-    }
-    case 'startswith':
-    case 'endswith':
-    case 'contains':
-      return dialect.textMatch(name, op, value as string)
-    case 'gt':
-    case 'gte':
-    case 'lt':
-    case 'lte':
-      if (typeof value === 'string') return dialect.compareString(name, RANGE[op], value)
-      return fragment(`?? ${RANGE[op]} ${dialect.valuePlaceholder(value)}`, name, value)
-  }
-}
-
-function and(left: SqlFragment, right: SqlFragment): SqlFragment {
-  return { sql: `(${left.sql}) AND (${right.sql})`, bindings: [...left.bindings, ...right.bindings] }
-}
-
-function or(left: SqlFragment, right: SqlFragment): SqlFragment {
-  return { sql: `(${left.sql}) OR (${right.sql})`, bindings: [...left.bindings, ...right.bindings] }
 }

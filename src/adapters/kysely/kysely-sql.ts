@@ -1,22 +1,6 @@
 import { sql, type RawBuilder } from 'kysely'
 import type { SqlFragment } from '../sql/sql-dialect.js'
 
-/** Builds a fragment from parts: strings are SQL text, fragments bring their bindings along. */
-export function fragment(sqlText: string, ...bindings: unknown[]): SqlFragment {
-  return { sql: sqlText, bindings }
-}
-
-/** Fragments joined by `separator`, their bindings in order. */
-export function joinFragments(parts: readonly SqlFragment[], separator: string): SqlFragment {
-  return { sql: parts.map((part) => part.sql).join(separator), bindings: parts.flatMap((part) => part.bindings) }
-}
-
-/** `(a) AND (b) …`, or `undefined` for no fragment. */
-export function allOf(parts: readonly SqlFragment[]): SqlFragment | undefined {
-  if (parts.length === 0) return undefined
-  return { sql: parts.map((part) => `(${part.sql})`).join(' AND '), bindings: parts.flatMap((part) => part.bindings) }
-}
-
 /**
  * A Kysely `sql` template from a fragment of the shared dialect: each `??` becomes `sql.id`
  * (a dotted name, `t.title`, becomes its quoted parts), each `?` a parameter. The text between
