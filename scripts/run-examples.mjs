@@ -6,10 +6,13 @@ import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const wanted = process.argv.slice(2)
-const examples = readdirSync(new URL('../examples/', import.meta.url))
+const all = readdirSync(new URL('../examples/', import.meta.url))
   .filter((file) => file.endsWith('.ts') && !file.startsWith('_'))
-  .filter((file) => wanted.length === 0 || wanted.some((name) => file.startsWith(name)))
   .sort()
+// A name runs the example of that name, or else every example whose name begins with it:
+// `kysely` runs kysely.ts alone, not kysely-pglite.ts as well.
+const pick = (name) => (all.includes(`${name}.ts`) ? [`${name}.ts`] : all.filter((file) => file.startsWith(name)))
+const examples = wanted.length === 0 ? all : [...new Set(wanted.flatMap(pick))].sort()
 
 if (examples.length === 0) {
   console.error(`No example matches ${wanted.join(', ')}.`)

@@ -147,6 +147,35 @@ describe('examples', () => {
     }
   })
 
+  it('kysely-pglite.ts runs the group memberships on PGlite, or says why it skipped', async () => {
+    const output = run('kysely-pglite')
+    // Dev dependencies: asked here too, so that a PGlite that stopped loading is not taken for a pass.
+    const installed = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]).then(
+      () => true,
+      () => false,
+    )
+    if (!installed) {
+      expect(output).toContain('PGlite does not load: skipping the PGlite example')
+      return
+    }
+    expect(output).toMatch(/^PostgreSQL \d+\.\d+ in this process \(PGlite\): no server$/m)
+    expect(output).toContain('members.check(): ok (0 warnings)')
+    // Two rosters: before set() (Pete, no Ringo) and after (Ringo, no Pete); John's second add
+    // changed nothing, so his row keeps its date and reason in both.
+    expect(output.match(/ {3}John joined 1960-08-01: Founding member\.$/gm)).toHaveLength(2)
+    expect(output.match(/ {3}Pete joined 1960-08-01: \(no reason given\)$/gm)).toHaveLength(1)
+    expect(output.match(/ {3}Ringo joined 1962-08-16: Needed a new drummer\.$/gm)).toHaveLength(1)
+    expect(output).toContain('paul.groups.all(): The Beatles, Wings')
+    expect(output).toContain('wings.members.all(): Paul; date_joined is now: true')
+    expect(output).toContain('toggle again -> member: false')
+    expect(output).toContain('paul.groups.toggle(999) -> M2M_TARGET_NOT_FOUND')
+    expect(output).toContain('Group.objects.filter(membership__invite_reason="Needed a new drummer."): The Beatles')
+    expect(output).toContain('Person.objects.filter(membership__date_joined__lt=1961-01-01): George, John, Paul')
+    expect(output).toContain('Person.objects.filter(groups__name="The Beatles").count(): 4')
+    expect(output).toContain('inside: 5 members, 3 groups')
+    expect(output).toContain('after: 4 members (George, John, Paul, Ringo), 2 groups')
+  })
+
   it('kysely.ts toggles, lists with prefetch and runs inside a Kysely transaction', () => {
     const output = run('kysely')
     expect(output).toContain('favorites.check(): ok (0 warnings)')
