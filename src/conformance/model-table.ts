@@ -6,11 +6,12 @@ export type ColumnDeclaration = ColumnKind | { readonly kind: ColumnKind; readon
 
 /**
  * Describes the table of a fixture model: an auto-increment primary key (or a string/uuid
- * key for models with such keys) and the given columns, nullable unless declared otherwise.
+ * key for models with such keys) and the given columns (database names), nullable unless
+ * declared otherwise.
  */
 export function modelTable(model: AnyModel, columns: Readonly<Record<string, ColumnDeclaration>>): TableSchema {
   const key: ColumnSchema = {
-    name: model.primaryKey,
+    name: model.spec.primaryKey,
     kind: model.keyType === 'integer' ? 'increments' : model.keyType === 'bigint' ? 'bigIncrements' : model.keyType,
     nullable: false,
   }
@@ -20,5 +21,5 @@ export function modelTable(model: AnyModel, columns: Readonly<Record<string, Col
     if ('unique' in spec && spec.unique) unique.push([name])
     return { name, kind: spec.kind, nullable: 'nullable' in spec ? spec.nullable : true }
   })
-  return { table: model.table, primaryKey: model.primaryKey, columns: [key, ...rest], unique, indexes: [] }
+  return { table: model.table, primaryKey: model.spec.primaryKey, columns: [key, ...rest], unique, indexes: [] }
 }

@@ -11,6 +11,7 @@ import {
 } from '../errors/throughline-error.js'
 import type { M2MAction, M2MChangedEvent } from '../events/relation-events.js'
 import { coerceKey, resolveTargetKey, type TargetVerb } from '../model/coerce-key.js'
+import { columnNamesOf } from '../model/column-names.js'
 import { assertColumnValue } from '../model/column-value.js'
 import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
 import type { ValueOrFactory } from '../model/define-through.js'
@@ -87,7 +88,9 @@ export interface ManagerContext {
 }
 
 interface ResolvedThroughValues {
+  /** The values of the link rows to insert, keyed by database column. */
   readonly values: Row
+  /** The required columns with no value, as properties (for the message). */
   readonly missing: readonly string[]
 }
 
@@ -364,7 +367,8 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       if (found === undefined) return [await this.#createLinked(tx, creates, through), true]
       const key = coerceKey((found as Record<string, unknown>)[targetModel.primaryKey], targetModel)
       if (Object.keys(updates).length > 0) {
-        await storageCall(tx, () => tx.updateTargets({ target: targetModel.spec, keys: [key], values: updates }))
+        const values = columnNamesOf(targetModel).toStorage(updates)
+        await storageCall(tx, () => tx.updateTargets({ target: targetModel.spec, keys: [key], values }))
         Object.assign(found, updates)
       }
       return [found, false]
@@ -475,7 +479,8 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     if (keys?.length === 0) return []
     const { adapter, link, sourceKey } = this.#context
     const rows = await storageCall(adapter, () => adapter.selectThroughRows({ link, source: sourceKey, targets: keys }))
-    return rows as TThrough[]
+    const names = this.#context.core.throughNames
+    return (names.mapped ? rows.map((row) => names.fromStorage(row)) : rows) as TThrough[]
   }
 
   // -------------------------------------------------------------- internals
@@ -505,54 +510,71 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
   /**
    * Validates `throughDefaults` against the through columns and evaluates it once for the
    * call, adding declared column defaults. Unknown columns are an error on every path (Django
-   * ignores them on its fast path).
+   * ignores them on its fast path). The caller names properties; the values are keyed by
+   * database column, for the adapter.
    */
   #resolveThroughValues(options: ThroughOptions<TThrough>): ResolvedThroughValues {
     const input: unknown = options
     if (typeof input !== 'object' || input === null) {
       throw new InvalidArgumentError(`Options must be an object; got ${formatValue(input)}.`)
     }
-    const { through } = this.#context.core
+    const { through, throughNames: names } = this.#context.core
     const given: unknown = options.throughDefaults ?? {}
     if (typeof given !== 'object' || given === null || Array.isArray(given)) {
       throw new InvalidArgumentError(`throughDefaults must be an object of column values; got ${formatValue(given)}.`)
     }
     const values: Row = {}
-    for (const column of Object.keys(given)) {
-      if (!through.columns.has(column)) {
-        const linkColumn = column === through.sourceColumn || column === through.targetColumn || column === through.primaryKey
-        const known = [...through.columns.keys()]
-        throw new UnknownColumnError(
-          linkColumn
-            ? `throughDefaults cannot set "${column}": the relation sets the link columns itself.`
-            : `throughDefaults: the through table "${through.table}" has no column ${formatValue(column)}` +
-                (known.length === 0 ? ' (it has no extra columns).' : `; its extra columns are ${known.join(', ')}.`),
-        )
-      }
-      const value: unknown = (given as Record<string, unknown>)[column]
+    for (const property of Object.keys(given)) {
+      const column = through.columns.has(property) && !names.mapped ? property : this.#throughColumn(property)
+      const value: unknown = (given as Record<string, unknown>)[property]
       const resolved: unknown = typeof value === 'function' ? (value as () => unknown)() : value
-      if (resolved !== undefined) values[column] = this.#throughValue(column, resolved, 'throughDefaults')
+      if (resolved !== undefined) values[column] = this.#throughValue(column, property, resolved, 'throughDefaults')
     }
     const missing: string[] = []
     for (const [column, spec] of through.columns) {
+      const property = names.property(column)
       if (values[column] === undefined && spec.default !== undefined) {
         const fallback: unknown = spec.default
         const resolved: unknown = typeof fallback === 'function' ? (fallback as () => unknown)() : fallback
-        if (resolved !== undefined) values[column] = this.#throughValue(column, resolved, `The default of ${through.name}.${column}`)
+        if (resolved !== undefined) values[column] = this.#throughValue(column, property, resolved, `The default of ${through.name}.${property}`)
       }
-      if (spec.required === true && (values[column] === undefined || values[column] === null)) missing.push(column)
+      if (spec.required === true && (values[column] === undefined || values[column] === null)) missing.push(property)
     }
     return { values, missing }
   }
 
+  /** The column of a property given in `throughDefaults`, which must be an extra column. */
+  #throughColumn(property: string): string {
+    const { through, throughNames: names } = this.#context.core
+    const known = [...through.columns.keys()].map((column) => names.property(column))
+    const unknown = (): UnknownColumnError =>
+      new UnknownColumnError(
+        `throughDefaults: the through table "${through.table}" has no column ${formatValue(property)}` +
+          (known.length === 0 ? ' (it has no extra columns).' : `; its extra columns are ${known.join(', ')}.`),
+      )
+    let column: string
+    try {
+      column = names.column(property)
+    } catch {
+      // A database column whose property has another name: not a name the caller may use.
+      throw unknown()
+    }
+    if (through.columns.has(column)) return column
+    if (column === through.sourceColumn || column === through.targetColumn || column === through.primaryKey) {
+      throw new UnknownColumnError(`throughDefaults cannot set "${property}": the relation sets the link columns itself.`)
+    }
+    throw unknown()
+  }
+
   /**
    * A through value as stored: a key of its model for another foreign key (an `inviter_id`,
-   * which takes a key or a row), a value every adapter stores alike otherwise.
+   * which takes a key or a row), a value every adapter stores alike otherwise. Messages name
+   * the property.
    */
-  #throughValue(column: string, value: unknown, where: string): unknown {
+  #throughValue(column: string, property: string, value: unknown, where: string): unknown {
     const model = this.#context.core.through.references.get(column)
     if (model !== undefined && value !== null) return resolveTargetKey(value, model, 'add')
-    assertColumnValue(value, where, column)
+    assertColumnValue(value, where, property)
     return value
   }
 
@@ -716,10 +738,10 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     const { targetModel } = this.#context
     // Before the target row is inserted, so that nothing is written when the link cannot be.
     this.#assertRequired(through)
+    const names = columnNamesOf(targetModel)
     // A null primary key (`getOrCreate({ pk: null })`) asks for a generated one, on every adapter.
-    const row = await storageCall(tx, () =>
-      tx.insertTarget({ target: targetModel.spec, values: values[targetModel.primaryKey] === null ? withoutKey(values, targetModel.primaryKey) : values }),
-    )
+    const stored = names.toStorage(values[targetModel.primaryKey] === null ? withoutKey(values, targetModel.primaryKey) : values)
+    const row = names.fromStorage(await storageCall(tx, () => tx.insertTarget({ target: targetModel.spec, values: stored })))
     const key = coerceKey(row[targetModel.primaryKey], targetModel)
     const { link, sourceKey } = this.#context
     const counts = tx.capabilities.countsInserts

@@ -2,6 +2,7 @@ import { sliceCount } from './slice-count.js'
 import type { Condition, Key, LinkSpec, OrderTerm, RelationAdapter, Row } from '../adapter/relation-adapter.js'
 import { InvalidArgumentError, LookupError } from '../errors/throughline-error.js'
 import { coerceKey, resolveTargetKey } from '../model/coerce-key.js'
+import { columnNamesOf } from '../model/column-names.js'
 import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
 import { tagRow } from '../model/model-of.js'
 import { assertBindable, matchesNothing, parseCount, parseOrderBy, parseWhere, withKeyOrder, type OrderBy, type Where } from './parse-where.js'
@@ -121,7 +122,8 @@ export class RelatedQuery<T extends AnyModel> {
     if (this.#matchesNothing()) return []
     const { adapter, link, sourceKey, targetModel } = this.#source
     const rows = await storageCall(adapter, () => adapter.selectTargets({ link, source: sourceKey, query: this.#query() }))
-    return rows.map((row: Row) => tagRow(row, targetModel) as RowOf<T>)
+    const names = columnNamesOf(targetModel)
+    return rows.map((row: Row) => tagRow(names.fromStorage(row), targetModel) as RowOf<T>)
   }
 
   /** The first row in order, or `undefined`. */
@@ -180,12 +182,14 @@ export class RelatedQuery<T extends AnyModel> {
     return this.#state.limit === 0 || matchesNothing(this.#state.where)
   }
 
-  #query(): { where: readonly Condition[]; orderBy: OrderTerm[]; limit: number | undefined; offset: number | undefined } {
+  /** The query for the adapter: conditions and order on database columns. */
+  #query(): { where: readonly Condition[]; orderBy: readonly OrderTerm[]; limit: number | undefined; offset: number | undefined } {
     const { targetModel, adapter } = this.#source
     assertBindable(this.#state.where, adapter.capabilities.maxBindParameters, adapter.name)
+    const names = columnNamesOf(targetModel)
     return {
-      where: this.#state.where,
-      orderBy: withKeyOrder(targetModel, this.#state.orderBy ?? targetModel.ordering),
+      where: names.conditions(this.#state.where),
+      orderBy: names.order(withKeyOrder(targetModel, this.#state.orderBy ?? targetModel.ordering)),
       limit: this.#state.limit,
       offset: this.#state.offset,
     }

@@ -1,5 +1,6 @@
 import type { Key, KeyType, TableSpec } from '../adapter/relation-adapter.js'
 import { DefinitionError } from '../errors/throughline-error.js'
+import { ColumnNames, registerColumnNames } from './column-names.js'
 import { isIdentifier } from './identifier.js'
 
 /** The row type of a model defined without one: an integer `id` and any other columns. */
@@ -62,14 +63,28 @@ export type OrderingTerm<TRow> = (keyof TRow & string) | `-${keyof TRow & string
 export interface ModelOptionsBase<TRow extends object, TPk extends keyof TRow & string> {
   /** The table that holds the rows. Default is the model name in lower case. */
   readonly table?: string
-  /** The primary key column. Default is `'id'`. */
+  /** The primary key column (its property, when {@link columnNames} renames it). Default is `'id'`. */
   readonly primaryKey?: TPk
   /**
    * Columns of the table. When given, `filter()`, `orderBy()` and `create()` reject any other
    * column with `M2M_UNKNOWN_COLUMN`; when absent, any identifier is accepted (and always
-   * quoted by SQL adapters).
+   * quoted by SQL adapters). These are row properties: see {@link columnNames}.
    */
   readonly columns?: readonly (keyof TRow & string)[]
+  /**
+   * The database column of each row property whose column has another name, like Django's
+   * `db_column`: `{ userId: 'user_id' }`. Everything you write names properties (rows,
+   * `filter()` keys, `orderBy()`, `create()` values, `columns`, `primaryKey`, `ordering`);
+   * adapters get the columns, and the rows they return are renamed back. A property not
+   * listed is its own column. Two properties cannot share a column.
+   *
+   * @example
+   * ```ts
+   * interface User { id: number; displayName: string }
+   * const User = defineModel<User>('User', { table: 'users', columnNames: { displayName: 'display_name' } })
+   * ```
+   */
+  readonly columnNames?: Readonly<Partial<Record<keyof TRow & string, string>>>
   /** Default order of related rows, like Django's `Meta.ordering`. Default is the primary key. */
   readonly ordering?: readonly OrderingTerm<TRow>[]
   /** A class whose instances are rows of this model, so that `instanceof` tells models apart. */
@@ -100,17 +115,22 @@ export interface Model<
   readonly name: TName
   /** The table that holds the rows. */
   readonly table: string
-  /** The primary key column. */
+  /** The primary key column, as a row property (`spec.primaryKey` is its database column). */
   readonly primaryKey: TPk
   /** How the primary key is typed. */
   readonly keyType: KeyType
-  /** Declared columns, if any. */
+  /** Declared columns, if any, as row properties (`spec.columns` are the database columns). */
   readonly columns: readonly string[] | undefined
-  /** Default ordering of related rows. */
+  /**
+   * The database column of each property whose column has another name (the `columnNames`
+   * option, Django's `db_column`); empty when every property is its own column.
+   */
+  readonly columnNames: Readonly<Record<string, string>>
+  /** Default ordering of related rows, on row properties. */
   readonly ordering: readonly { readonly column: string; readonly direction: 'asc' | 'desc' }[]
   /** The class given in the options, if any. */
   readonly class: (abstract new (...args: never[]) => PlainRow<TRow>) | undefined
-  /** The storage description adapters receive. */
+  /** The storage description adapters receive: database column names. */
   readonly spec: TableSpec
   /** How a row reads in messages. */
   describe(row: object): string
@@ -200,6 +220,7 @@ export function defineModel<
       return Object.freeze({ column, direction: descending ? ('desc' as const) : ('asc' as const) })
     }),
   )
+  const names = ColumnNames.define(name, options.columnNames, columns, [primaryKey, ...ordering.map((term) => term.column)])
   const describeRow = options.describe
   const model: Model<TRow, TPk, TName> = {
     name,
@@ -207,15 +228,23 @@ export function defineModel<
     primaryKey,
     keyType,
     columns,
+    columnNames: names.toRecord(),
     ordering,
     class: options.class,
-    spec: Object.freeze({ model: name, table, primaryKey, keyType, columns }),
+    spec: Object.freeze({
+      model: name,
+      table,
+      primaryKey: names.column(primaryKey),
+      keyType,
+      columns: columns === undefined ? undefined : Object.freeze(columns.map((column) => names.column(column))),
+    }),
     describe(row: object): string {
       if (describeRow !== undefined) return `${name} "${describeRow(row as TRow)}"`
       const key = (row as Record<string, unknown>)[primaryKey]
       return key === undefined || key === null ? name : `${name}(${primaryKey}=${formatValue(key)})`
     },
   }
+  registerColumnNames(model, names)
   return Object.freeze(model)
 }
 

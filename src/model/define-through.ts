@@ -1,5 +1,6 @@
 import { DefinitionError } from '../errors/throughline-error.js'
 import type { AnyModel } from './define-model.js'
+import { ColumnNames, registerColumnNames } from './column-names.js'
 import { isIdentifier } from './identifier.js'
 
 /** A value, or a function called once per manager call to produce it. */
@@ -45,19 +46,32 @@ export interface ThroughOptions<TRow extends object> {
    * can both do.
    */
   readonly unique?: boolean
+  /**
+   * The database column of each row property whose column has another name, like Django's
+   * `db_column`: `{ userId: 'user_id', createdAt: 'created_at' }`. `foreignKeys`, `columns`,
+   * `primaryKey`, `throughFields`, `throughDefaults`, through conditions and the rows of
+   * `throughRows()` all name properties; the join table has the columns. A property not listed
+   * is its own column.
+   */
+  readonly columnNames?: Readonly<Partial<Record<keyof TRow & string, string>>>
 }
 
 /** A through (join) table with extra columns: rows of type `TRow`. */
 export interface Through<TRow extends object = Record<string, unknown>> {
   /** The name, for messages. */
   readonly name: string
+  /** The join table. */
   readonly table: string
+  /** The join table's own primary key, as a row property. */
   readonly primaryKey: string | undefined
-  /** Foreign-key columns in declaration order, with the model each points at. */
+  /** Foreign-key columns (row properties) in declaration order, with the model each points at. */
   readonly foreignKeys: readonly { readonly column: string; readonly model: AnyModel }[]
-  /** Extra columns and their options. */
+  /** Extra columns (row properties) and their options. */
   readonly columns: ReadonlyMap<string, ThroughColumn>
+  /** Whether the pair of link columns is unique. */
   readonly unique: boolean
+  /** The database column of each property whose column has another name (the `columnNames` option). */
+  readonly columnNames: Readonly<Record<string, string>>
   /** Type-only: the row type. Never set at run time. */
   readonly $row?: TRow
 }
@@ -101,12 +115,17 @@ export function defineThrough<TRow extends object = Record<string, unknown>>(
   if (primaryKey !== undefined && (columns.has(primaryKey) || foreignKeys.some((fk) => fk.column === primaryKey))) {
     throw new DefinitionError(`${where}: the primary key "${primaryKey}" cannot also be a foreign key or an extra column.`)
   }
-  return Object.freeze({
+  // Other columns of the join table may be renamed too (a database default the rows carry).
+  const names = ColumnNames.define(where, options.columnNames, undefined, all)
+  const through: Through<TRow> = Object.freeze({
     name,
     table: options.table,
     primaryKey,
     foreignKeys: Object.freeze(foreignKeys.map((fk) => Object.freeze(fk))),
     columns,
     unique: options.unique ?? true,
+    columnNames: names.toRecord(),
   })
+  registerColumnNames(through, names)
+  return through
 }

@@ -5,6 +5,7 @@ import { assertBindable, matchesNothing, modelScope, parseConditions, parseOrder
 import { RelatedManager } from '../manager/related-manager.js'
 import { storageCall } from '../manager/storage-call.js'
 import { resolveSourceKey } from '../model/coerce-key.js'
+import { ColumnNames, columnNamesOf } from '../model/column-names.js'
 import type { AnyModel, KeyOf, RowOf } from '../model/define-model.js'
 import type { Through, ThroughColumn } from '../model/define-through.js'
 import { isIdentifier } from '../model/identifier.js'
@@ -90,11 +91,17 @@ export interface ManyToManyOptions<TThrough extends object> {
   readonly adapter?: RelationAdapter
 }
 
-/** The join table of a relation, as resolved at definition time. */
+/**
+ * The join table of a relation, as resolved at definition time: the table as the database has
+ * it, so every name here is a database column (for a through table whose `columnNames` renames
+ * its properties, `columnNames` maps them; throughDefaults and through conditions name properties).
+ */
 export interface ThroughInfo {
   /** The through name: the `defineThrough()` name, or Django's `<Source>_<name>` for an auto table. */
   readonly name: string
+  /** The join table. */
   readonly table: string
+  /** The join table's own primary key column, if any. */
   readonly primaryKey: string | undefined
   /** The column holding the declaring (source) model's key. */
   readonly sourceColumn: string
@@ -104,6 +111,8 @@ export interface ThroughInfo {
   readonly columns: ReadonlyMap<string, ThroughColumn>
   /** The extra columns that are foreign keys (an `inviter_id`), with the model each points at. */
   readonly references: ReadonlyMap<string, AnyModel>
+  /** The database column of each row property whose column has another name; empty for most tables. */
+  readonly columnNames: Readonly<Record<string, string>>
   /** Whether the pair of link columns is unique. */
   readonly unique: boolean
   /** Whether throughline named this table itself (no `through` option). */
@@ -119,6 +128,10 @@ export interface RelationCore {
   readonly reverseName: string
   readonly reverseHidden: boolean
   readonly through: ThroughInfo
+  /** How the through rows' properties map to the join table's columns. */
+  readonly throughNames: ColumnNames
+  /** The join table's columns as properties, for conditions on them. */
+  readonly throughScope: ColumnScope
   readonly forward: LinkSpec
   readonly backward: LinkSpec
   readonly events: RelationEvents
@@ -266,10 +279,10 @@ export class Relation<S extends AnyModel, T extends AnyModel, TThrough extends o
     if (keys.length > 0 && !matchesNothing(where)) {
       const adapter = this.#requireAdapter()
       assertBindable(where, adapter.capabilities.maxBindParameters, adapter.name)
-      const rows = await storageCall(adapter, () =>
-        adapter.prefetchTargets({ link: this.link, sources: keys, query: { where, orderBy, limit: undefined, offset: undefined } }),
-      )
-      for (const { source, row } of rows) grouped.get(source)?.push(tagRow(row, target) as RowOf<T>)
+      const names = columnNamesOf(target)
+      const query = { where: names.conditions(where), orderBy: names.order(orderBy), limit: undefined, offset: undefined }
+      const rows = await storageCall(adapter, () => adapter.prefetchTargets({ link: this.link, sources: keys, query }))
+      for (const { source, row } of rows) grouped.get(source)?.push(tagRow(names.fromStorage(row), target) as RowOf<T>)
     }
     return new Prefetched<S, T, TThrough>(this.source, grouped, (instance, key, rows) => this.#manager(instance, key, rows))
   }
@@ -328,22 +341,11 @@ export class Relation<S extends AnyModel, T extends AnyModel, TThrough extends o
 
   #query(mode: SourceQuery['mode'], where: Where<T>, options: RelationFilterOptions<TThrough>): RelationQuery<S> {
     const related = parseConditions(modelScope(this.target), where, mode === 'join' ? 'filter()' : 'exclude()')
-    const through = options.through === undefined ? [] : parseConditions(this.#throughScope(), options.through, 'through')
+    const through = options.through === undefined ? [] : parseConditions(this.#core.throughScope, options.through, 'through')
     return new RelationQuery<S>(
-      { adapter: this.#requireAdapter(), link: this.link, model: this.source },
+      { adapter: this.#requireAdapter(), link: this.link, model: this.source, related: this.target, through: this.#core.throughNames },
       { where: [], related, through, mode, orderBy: undefined, limit: undefined, offset: undefined },
     )
-  }
-
-  /** The columns of the join table, for conditions on them; key columns coerced by their model. */
-  #throughScope(): ColumnScope {
-    const { through, source, target } = this.#core
-    const keys = new Map<string, AnyModel>([
-      [through.sourceColumn, source],
-      [through.targetColumn, target],
-      ...through.references,
-    ])
-    return { name: through.name, columns: this.link.columns, primaryKey: through.primaryKey, keys }
   }
 
   #requireAdapter(): RelationAdapter {
@@ -449,6 +451,7 @@ function defineCore(source: AnyModel, target: AnyModel, options: ManyToManyOptio
     }
   }
   const through = options.through === undefined ? autoThrough(source, target, name) : explicitThrough(source, target, options, where)
+  const throughNames = options.through === undefined ? ColumnNames.identity : columnNamesOf(options.through)
   for (const model of [source, target]) {
     if (through.table === model.table) {
       throw new DefinitionError(`${where}: the join table "${through.table}" clashes with the table of ${model.name}.`)
@@ -480,9 +483,27 @@ function defineCore(source: AnyModel, target: AnyModel, options: ManyToManyOptio
     reverseName: relatedName ?? `${source.name.toLowerCase()}_set`,
     reverseHidden: relatedName?.endsWith('+') ?? false,
     through,
+    throughNames,
+    throughScope: throughScope(through, throughNames, columns, source, target),
     forward: link(source, target, through.sourceColumn, through.targetColumn),
     backward: link(target, source, through.targetColumn, through.sourceColumn),
     events: new RelationEvents(),
+  })
+}
+
+/** The columns of the join table as properties, for conditions on them; key columns coerced by their model. */
+function throughScope(through: ThroughInfo, names: ColumnNames, columns: readonly string[], source: AnyModel, target: AnyModel): ColumnScope {
+  const property = (column: string): string => names.property(column)
+  const keys = new Map<string, AnyModel>([
+    [property(through.sourceColumn), source],
+    [property(through.targetColumn), target],
+    ...[...through.references].map(([column, model]) => [property(column), model] as const),
+  ])
+  return Object.freeze({
+    name: through.name,
+    columns: Object.freeze(columns.map(property)),
+    primaryKey: through.primaryKey === undefined ? undefined : property(through.primaryKey),
+    keys,
   })
 }
 
@@ -500,6 +521,7 @@ function autoThrough(source: AnyModel, target: AnyModel, name: string): ThroughI
     references: new Map<string, AnyModel>(),
     unique: true,
     auto: true,
+    columnNames: Object.freeze({}),
   })
 }
 
@@ -577,15 +599,19 @@ function explicitThrough(source: AnyModel, target: AnyModel, options: ManyToMany
     }
     columns.set(column, spec)
   }
+  // Resolved in properties, as the definition names them; the join table has the columns.
+  const names = columnNamesOf(through)
+  const column = (property: string): string => names.column(property)
   return Object.freeze({
     name: through.name,
     table: through.table,
-    primaryKey: through.primaryKey,
-    sourceColumn,
-    targetColumn,
-    columns,
-    references,
+    primaryKey: through.primaryKey === undefined ? undefined : column(through.primaryKey),
+    sourceColumn: column(sourceColumn),
+    targetColumn: column(targetColumn),
+    columns: new Map([...columns].map(([property, spec]) => [column(property), spec])),
+    references: new Map([...references].map(([property, model]) => [column(property), model])),
     unique: through.unique,
     auto: false,
+    columnNames: through.columnNames,
   })
 }

@@ -1,6 +1,7 @@
 import { sliceCount } from '../manager/slice-count.js'
 import type { Key, LinkSpec, OrderTerm, RelationAdapter, Row, SourceQuery } from '../adapter/relation-adapter.js'
 import { coerceKey } from '../model/coerce-key.js'
+import { columnNamesOf, type ColumnNames } from '../model/column-names.js'
 import type { AnyModel, KeyOf, RowOf } from '../model/define-model.js'
 import { tagRow } from '../model/model-of.js'
 import { assertBindable, matchesNothing, parseCount, parseOrderBy, parseWhere, withKeyOrder, type OrderBy, type Where } from '../manager/parse-where.js'
@@ -10,7 +11,12 @@ import { storageCall } from '../manager/storage-call.js'
 export interface RelationQuerySource {
   readonly adapter: RelationAdapter
   readonly link: LinkSpec
+  /** The model of the rows returned (`link.source`). */
   readonly model: AnyModel
+  /** The model of the linked rows (`link.target`), whose properties `related` conditions name. */
+  readonly related: AnyModel
+  /** How the join table's properties, which `through` conditions name, map to its columns. */
+  readonly through: ColumnNames
 }
 
 type QueryState = Omit<SourceQuery, 'orderBy'> & { readonly orderBy: readonly OrderTerm[] | undefined }
@@ -75,7 +81,8 @@ export class RelationQuery<M extends AnyModel> {
     if (query === undefined) return []
     const { adapter, link, model } = this.#source
     const rows = await storageCall(adapter, () => adapter.selectSources({ link, query }))
-    return rows.map((row: Row) => tagRow(row, model) as RowOf<M>)
+    const names = columnNamesOf(model)
+    return rows.map((row: Row) => tagRow(names.fromStorage(row), model) as RowOf<M>)
   }
 
   /** The first matching row in order, or `undefined`. */
@@ -120,17 +127,25 @@ export class RelationQuery<M extends AnyModel> {
   }
 
   /**
-   * The query for the adapter, or `undefined` when nothing can match (then no statement runs).
-   * An empty `in` list matches no link: `filter()` then matches no row, and `exclude()` every
-   * row, read with a link condition that no link meets (its source column is never null).
+   * The query for the adapter, on database columns, or `undefined` when nothing can match (then
+   * no statement runs). An empty `in` list matches no link: `filter()` then matches no row, and
+   * `exclude()` every row, read with a link condition that no link meets (its source column is
+   * never null).
    */
   #query(): SourceQuery | undefined {
-    const { model, link } = this.#source
+    const { model, link, related, through } = this.#source
     const state = this.#state
     if (state.limit === 0 || matchesNothing(state.where)) return undefined
     const { adapter } = this.#source
     assertBindable([...state.where, ...state.related, ...state.through], adapter.capabilities.maxBindParameters, adapter.name)
-    const query: SourceQuery = { ...state, orderBy: withKeyOrder(model, state.orderBy ?? model.ordering) }
+    const names = columnNamesOf(model)
+    const query: SourceQuery = {
+      ...state,
+      where: names.conditions(state.where),
+      related: columnNamesOf(related).conditions(state.related),
+      through: through.conditions(state.through),
+      orderBy: names.order(withKeyOrder(model, state.orderBy ?? model.ordering)),
+    }
     if (!matchesNothing(state.related) && !matchesNothing(state.through)) return query
     if (state.mode !== 'not-exists') return undefined
     return { ...query, related: [], through: [{ column: link.sourceColumn, op: 'isnull', value: true }] }

@@ -88,8 +88,8 @@ export function describeJoinTable(
   const columns: ColumnSchema[] = []
   if (through.primaryKey !== undefined) columns.push({ name: through.primaryKey, kind: 'increments', nullable: false })
   columns.push(
-    { name: through.sourceColumn, kind: keyColumnKind(source), nullable: false, references: { table: source.table, column: source.primaryKey } },
-    { name: through.targetColumn, kind: keyColumnKind(target), nullable: false, references: { table: target.table, column: target.primaryKey } },
+    { name: through.sourceColumn, kind: keyColumnKind(source), nullable: false, references: { table: source.table, column: source.spec.primaryKey } },
+    { name: through.targetColumn, kind: keyColumnKind(target), nullable: false, references: { table: target.table, column: target.spec.primaryKey } },
   )
   for (const [name, options] of through.columns) {
     const given = extraColumns[name]
@@ -98,7 +98,7 @@ export function describeJoinTable(
     columns.push(
       model === undefined
         ? { name, kind: given?.kind ?? 'string', nullable }
-        : { name, kind: keyColumnKind(model), nullable, references: { table: model.table, column: model.primaryKey } },
+        : { name, kind: keyColumnKind(model), nullable, references: { table: model.table, column: model.spec.primaryKey } },
     )
   }
   for (const name of Object.keys(extraColumns)) {

@@ -1,4 +1,5 @@
 import type { ConformanceOptions } from '../conformance-options.js'
+import { columnNamesConformance } from './column-names-conformance.js'
 import { m2mRecursiveConformance } from './recursive-conformance.js'
 import { seedFavoritesConformance } from './seed-000-favorites-conformance.js'
 import { seedCollectorsConformance } from './seed-002-collectors-conformance.js'
@@ -21,4 +22,5 @@ export const throughGroups: readonly ((options: ConformanceOptions) => void)[] =
   seedCollectorsConformance,
   seedRelatedManagerConformance,
   userTablesConformance,
+  columnNamesConformance,
 ]
