@@ -73,26 +73,43 @@ export interface LinkSpec {
 /** The lookups `filter()` supports, on target columns. */
 export type LookupOperator =
   | 'exact'
+  | 'iexact'
   | 'in'
   | 'startswith'
+  | 'istartswith'
   | 'endswith'
+  | 'iendswith'
   | 'contains'
+  | 'icontains'
   | 'gt'
   | 'gte'
   | 'lt'
   | 'lte'
+  | 'range'
   | 'isnull'
+
+/**
+ * The operators an adapter receives in a {@link Condition}: every lookup but `range`, which the
+ * manager hands over as `gte` and `lte` (Django's `BETWEEN`, both ends included).
+ */
+export type ConditionOperator = Exclude<LookupOperator, 'range'>
 
 /**
  * One condition on a target column. Values are already validated for the operator:
  * `in` has a non-empty array, `isnull` a boolean, the string lookups a string, and `exact`
- * never null (null becomes `isnull: true`).
+ * and `iexact` never null (null becomes `isnull: true`).
+ *
+ * The case-insensitive lookups (`iexact`, `istartswith`, `iendswith`, `icontains`) fold ASCII
+ * letters only: `A`-`Z` match `a`-`z`, and every other character matches itself alone (`Ä` is
+ * not `ä`). Their value arrives already folded (no `A`-`Z` left in it); the adapter folds the
+ * column's value the same way (`A`-`Z` to `a`-`z`, nothing else) and then compares as the
+ * case-sensitive lookup does: by code unit, with `%`, `_` and `\` as plain characters.
  */
 export interface Condition {
   /** The column the condition is on, already checked to exist (`title`). */
   readonly column: string
   /** The lookup: `exact`, `in`, `isnull`, a string lookup or a comparison. */
-  readonly op: LookupOperator
+  readonly op: ConditionOperator
   /** The value compared with, of the shape `op` takes (see above). */
   readonly value: unknown
 }

@@ -1,3 +1,4 @@
+import { foldCase } from '../adapter/fold-case.js'
 import type { Condition, LookupOperator, OrderTerm } from '../adapter/relation-adapter.js'
 import { InvalidArgumentError, InvalidLookupError, UnknownColumnError } from '../errors/throughline-error.js'
 import { textFault, valueFault } from '../model/column-value.js'
@@ -5,22 +6,30 @@ import { resolveTargetKey } from '../model/coerce-key.js'
 import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
 import { isIdentifier } from '../model/identifier.js'
 
-/** The lookups of `filter()`, as in Django (`title__startswith`). */
+/** The lookups of `filter()`, as in Django (`title__startswith`, `title__iexact`, `rank__range`). */
 export const LOOKUPS: readonly LookupOperator[] = [
   'exact',
+  'iexact',
   'in',
   'startswith',
+  'istartswith',
   'endswith',
+  'iendswith',
   'contains',
+  'icontains',
   'gt',
   'gte',
   'lt',
   'lte',
+  'range',
   'isnull',
 ]
 
-/** The lookups that match part of a string column (`title__startswith`); other columns have none. */
-export type StringLookup = 'startswith' | 'endswith' | 'contains'
+/**
+ * The lookups of string columns only (`title__startswith`, `title__icontains`); other columns
+ * have none. The `i` ones ignore the case of ASCII letters only (see `docs/guide.md`).
+ */
+export type StringLookup = 'iexact' | 'startswith' | 'istartswith' | 'endswith' | 'iendswith' | 'contains' | 'icontains'
 /** The comparison lookups (`id__gt`), which take a value of the column's type but never `null`. */
 export type RangeLookup = 'gt' | 'gte' | 'lt' | 'lte'
 
@@ -29,13 +38,18 @@ export type LookupValue<V, L extends LookupOperator> = L extends 'in'
   ? readonly NonNullable<V>[]
   : L extends 'isnull'
     ? boolean
-    : L extends StringLookup
-      ? [NonNullable<V>] extends [string]
-        ? string
-        : never
-      : L extends RangeLookup
-        ? NonNullable<V>
-        : V | null
+    : L extends 'range'
+      ? readonly [NonNullable<V>, NonNullable<V>]
+      : L extends StringLookup
+        ? [NonNullable<V>] extends [string]
+          ? // As in Django, `iexact: null` is `isnull: true`.
+            L extends 'iexact'
+            ? string | null
+            : string
+          : never
+        : L extends RangeLookup
+          ? NonNullable<V>
+          : V | null
 
 /**
  * The `column__lookup` keys of a row type, each typed by its column: `{ title__startswith: 'S' }`,
@@ -52,17 +66,19 @@ export type ColumnLookups<TRow> = {
 }
 
 /**
- * The `pk__lookup` keys of a model (`{ pk__in: [1, 2] }`), taking keys, their string forms or
- * rows; `pk` has no string lookups. Part of {@link Where}.
+ * The `pk__lookup` keys of a model (`{ pk__in: [1, 2] }`, `{ pk__range: [1, 9] }`), taking keys,
+ * their string forms or rows; `pk` has no string lookups. Part of {@link Where}.
  */
 export type PkLookups<TKey> = {
   readonly [L in LookupOperator as `pk__${L}`]?: L extends 'in'
     ? readonly (TKey | string)[]
     : L extends 'isnull'
       ? boolean
-      : L extends StringLookup
-        ? never
-        : TKey | string
+      : L extends 'range'
+        ? readonly [TKey | string, TKey | string]
+        : L extends StringLookup
+          ? never
+          : TKey | string
 }
 
 /** Conditions on the columns of a row type: `{ title: 'x' }`, `{ title__startswith: 'S' }`. */
@@ -116,8 +132,10 @@ export function resolveColumn(scope: ColumnScope, name: string, context: string)
 
 /**
  * Turns a `filter()` object into conditions, validating every column, lookup and value, so
- * that nothing unknown ever reaches storage. `null` on `exact` means `isnull`. Values of key
- * columns are coerced like every key, and a row stands for its key.
+ * that nothing unknown ever reaches storage. `null` on `exact` and `iexact` means `isnull`.
+ * Values of key columns are coerced like every key, and a row stands for its key. The values
+ * of the case-insensitive lookups are folded here ({@link foldCase}), and `range` becomes
+ * `gte` and `lte`: adapters see neither `range` nor a capital ASCII letter in an `i` lookup.
  */
 export function parseWhere(model: AnyModel, where: unknown): Condition[] {
   return parseConditions(modelScope(model), where, 'filter()')
@@ -187,6 +205,14 @@ export function parseConditions(scope: ColumnScope, where: unknown, context: str
         if (typeof value !== 'string') fail('a string')
         conditions.push({ column, op, value: text(value as string) })
         break
+      case 'iexact':
+      case 'istartswith':
+      case 'iendswith':
+      case 'icontains':
+        if (op === 'iexact' && value === null) conditions.push({ column, op: 'isnull', value: true })
+        else if (typeof value === 'string') conditions.push({ column, op, value: foldCase(text(value)) })
+        else fail(op === 'iexact' ? 'a string (or null for isnull)' : 'a string')
+        break
       case 'gt':
       case 'gte':
       case 'lt':
@@ -194,9 +220,25 @@ export function parseConditions(scope: ColumnScope, where: unknown, context: str
         if (value === null || value === undefined) fail('a value')
         conditions.push({ column, op, value: scalar(value) })
         break
+      case 'range': {
+        // Both ends read by index: map() over the given array would skip the hole of a sparse [, 3].
+        const pair = Array.isArray(value) && value.length === 2 ? (value as unknown[]) : fail('a pair [low, high] (both included)')
+        const [low, high] = [pair[0], pair[1]].map((item) =>
+          item === null || item === undefined ? fail('a pair [low, high] with neither null') : scalar(item),
+        ) as [unknown, unknown]
+        if (valueKind(low) !== valueKind(high)) fail('a pair [low, high] of one type (two numbers, two strings or two Dates)')
+        conditions.push({ column, op: 'gte', value: low }, { column, op: 'lte', value: high })
+        break
+      }
     }
   }
   return conditions
+}
+
+/** What a `range` bound is, to refuse a pair that mixes kinds (a number and a string compare differently per database). */
+function valueKind(value: unknown): string {
+  if (value instanceof Date) return 'date'
+  return typeof value === 'bigint' ? 'number' : typeof value
 }
 
 /**

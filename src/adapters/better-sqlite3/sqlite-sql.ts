@@ -72,7 +72,7 @@ function linkUuidColumns(link: LinkSpec): UuidColumns {
  * One `filter()` condition on a column of the table aliased `alias`, as the Knex adapter
  * writes it for SQLite: strings compared with `COLLATE BINARY` (by code unit, case-sensitively,
  * whatever the column's collation), and the substring lookups with `instr`/`substr`, where `%`
- * and `_` are plain characters.
+ * and `_` are plain characters; the case-insensitive ones on `lower()` of the column.
  */
 function condition(alias: string, uuid: UuidColumns, { column, op, value }: Condition, parameters: SqliteValue[]): string {
   const name = `${alias}.${quote(column)}`
@@ -109,6 +109,19 @@ function condition(alias: string, uuid: UuidColumns, { column, op, value }: Cond
       // The last length(value) characters; an empty value gives '' = ''.
       parameters.push(value as string, value as string)
       return `substr(${name}, length(${name}) - length(?) + 1) = ?`
+    // The value arrives folded (foldCase); SQLite's lower() folds ASCII letters only, alike.
+    case 'iexact':
+      parameters.push(value as string)
+      return `lower(${name}) COLLATE BINARY = ?`
+    case 'istartswith':
+      parameters.push(value as string)
+      return `instr(lower(${name}), ?) = 1`
+    case 'icontains':
+      parameters.push(value as string)
+      return `instr(lower(${name}), ?) > 0`
+    case 'iendswith':
+      parameters.push(value as string, value as string)
+      return `substr(lower(${name}), length(${name}) - length(?) + 1) = ?`
     case 'gt':
     case 'gte':
     case 'lt':

@@ -806,6 +806,12 @@ function applyCondition(builder: Knex.QueryBuilder, dialect: KnexDialect, alias:
     case 'contains':
       builder.whereRaw(...raw(dialect.textMatch(name, op, value as string)))
       return
+    case 'iexact':
+    case 'istartswith':
+    case 'iendswith':
+    case 'icontains':
+      builder.whereRaw(...raw(dialect.foldedMatch(name, op, value as string)))
+      return
     case 'gt':
     case 'gte':
     case 'lt':

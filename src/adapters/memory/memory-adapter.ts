@@ -20,6 +20,7 @@ import type {
   TableSpec,
   UpdateTargetsInput,
 } from '../../adapter/relation-adapter.js'
+import { foldCase } from '../../adapter/fold-case.js'
 import { InvalidArgumentError, StorageError, UnknownColumnError } from '../../errors/throughline-error.js'
 import type { TableDescription } from '../../schema/table-description.js'
 import { coerceKey, coerceSpecKey } from '../../model/coerce-key.js'
@@ -526,6 +527,15 @@ function matches(row: Row, { column, op, value }: Condition): boolean {
       return typeof actual === 'string' && actual.endsWith(value as string)
     case 'contains':
       return typeof actual === 'string' && actual.includes(value as string)
+    // The value arrives folded (ASCII letters only, as the SQL adapters fold the column).
+    case 'iexact':
+      return typeof actual === 'string' && foldCase(actual) === value
+    case 'istartswith':
+      return typeof actual === 'string' && foldCase(actual).startsWith(value as string)
+    case 'iendswith':
+      return typeof actual === 'string' && foldCase(actual).endsWith(value as string)
+    case 'icontains':
+      return typeof actual === 'string' && foldCase(actual).includes(value as string)
     case 'gt':
       return actual !== null && actual !== undefined && compareValues(actual, value) > 0
     case 'gte':

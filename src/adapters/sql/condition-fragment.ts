@@ -28,6 +28,11 @@ export function conditionFragment(dialect: SqlDialect, alias: string, uuid: Read
     case 'endswith':
     case 'contains':
       return dialect.textMatch(name, op, value as string)
+    case 'iexact':
+    case 'istartswith':
+    case 'iendswith':
+    case 'icontains':
+      return dialect.foldedMatch(name, op, value as string)
     case 'gt':
     case 'gte':
     case 'lt':

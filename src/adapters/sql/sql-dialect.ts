@@ -21,6 +21,9 @@ export type StringComparison = '=' | '<' | '<=' | '>' | '>='
 /** A substring lookup. */
 export type TextMatch = 'startswith' | 'endswith' | 'contains'
 
+/** A case-insensitive lookup, whose value arrives folded (`foldCase`: ASCII letters only). */
+export type FoldedMatch = 'iexact' | 'istartswith' | 'iendswith' | 'icontains'
+
 /**
  * What differs between databases, in one place: limits, the ignore-duplicates insert, and the
  * expressions that make comparisons and ordering match the memory adapter (strings compared by
@@ -58,6 +61,12 @@ export interface SqlDialect {
   inStrings(column: string, values: readonly string[]): SqlFragment
   /** `startswith` / `endswith` / `contains`, case-sensitive and literal (no wildcards). */
   textMatch(column: string, op: TextMatch, value: string): SqlFragment
+  /**
+   * `iexact` / `istartswith` / `iendswith` / `icontains`: the column folded as `foldCase` folds
+   * (`A`-`Z` to `a`-`z`, whatever the collation or locale), then compared with the already
+   * folded value as `compareString` and `textMatch` compare: by code unit, literally.
+   */
+  foldedMatch(column: string, op: FoldedMatch, folded: string): SqlFragment
   /** One ORDER BY term: strings by code unit, NULLs first ascending and last descending. */
   orderTerm(column: string, direction: 'asc' | 'desc'): SqlFragment
   /**
@@ -203,6 +212,20 @@ export const sqliteDialect: SqlDialect = {
         return { sql: 'substr(??, length(??) - length(?) + 1) = ?', bindings: [column, column, value, value] }
     }
   },
+  // SQLite's own lower() folds ASCII letters only (unless an ICU build replaces it), as foldCase does.
+  foldedMatch(column, op, folded) {
+    switch (op) {
+      case 'iexact':
+        return { sql: 'lower(??) COLLATE BINARY = ?', bindings: [column, folded] }
+      case 'istartswith':
+        return { sql: 'instr(lower(??), ?) = 1', bindings: [column, folded] }
+      case 'icontains':
+        return { sql: 'instr(lower(??), ?) > 0', bindings: [column, folded] }
+      case 'iendswith':
+        // Folding keeps the length: the column's own length() still counts.
+        return { sql: 'substr(lower(??), length(??) - length(?) + 1) = ?', bindings: [column, column, folded, folded] }
+    }
+  },
   orderTerm: (column, direction) => ({ sql: `?? COLLATE BINARY ${direction}`, bindings: [column] }),
   keyOrderTerm: (column, direction, keyType) => ({ sql: keyType === 'string' ? `?? COLLATE BINARY ${direction}` : `?? ${direction}`, bindings: [column] }),
   bindsPerKey: () => 1,
@@ -220,6 +243,18 @@ export const sqliteDialect: SqlDialect = {
   // read first and fail to upgrade when another process wrote meanwhile (WAL mode).
   isConflict: isSqliteBusy,
 }
+
+// The 26 letters foldCase folds, A to Z.
+const UPPER_ASCII = Array.from({ length: 26 }, (_, index) => String.fromCharCode(65 + index))
+
+// A column folded as foldCase folds: lower() would follow the collation and the server's
+// locale (Ä to ä under en_US.UTF-8), translate() maps exactly the 26 letters it is given.
+const PG_FOLD = `translate(??::text, '${UPPER_ASCII.join('')}', '${UPPER_ASCII.join('').toLowerCase()}')`
+
+// The same on MySQL/MariaDB, which has no translate(): one REPLACE per letter on the column's
+// bytes. LOWER() would follow the collation (Unicode folding, and none at all on binary strings);
+// replacing bytes is exact because no byte of a multibyte UTF-8 character is below 0x80.
+const MYSQL_FOLD = UPPER_ASCII.reduce((sql, letter) => `REPLACE(${sql}, '${letter}', '${letter.toLowerCase()}')`, 'CAST(?? AS BINARY)')
 
 // The built-in string types, whose values are ordered with COLLATE "C" (by byte, which for
 // UTF-8 is by code point). Other types (numbers, dates, uuid) keep their natural order.
@@ -268,6 +303,18 @@ export const pgDialect: SqlDialect = {
         return { sql: 'strpos(??::text COLLATE "C", ?::text) > 0', bindings: [column, value] }
       case 'endswith':
         return { sql: 'right(??::text, length(?::text)) COLLATE "C" = ?::text', bindings: [column, value, value] }
+    }
+  },
+  foldedMatch(column, op, folded) {
+    switch (op) {
+      case 'iexact':
+        return { sql: `${PG_FOLD} COLLATE "C" = ?::text`, bindings: [column, folded] }
+      case 'istartswith':
+        return { sql: `strpos(${PG_FOLD} COLLATE "C", ?::text) = 1`, bindings: [column, folded] }
+      case 'icontains':
+        return { sql: `strpos(${PG_FOLD} COLLATE "C", ?::text) > 0`, bindings: [column, folded] }
+      case 'iendswith':
+        return { sql: `right(${PG_FOLD}, length(?::text)) COLLATE "C" = ?::text`, bindings: [column, folded, folded] }
     }
   },
   orderTerm(column, direction) {
@@ -359,6 +406,18 @@ export const mysqlDialect: SqlDialect = {
           sql: 'RIGHT(CAST(?? AS BINARY), LENGTH(CAST(? AS BINARY))) = CAST(? AS BINARY)',
           bindings: [column, value, value],
         }
+    }
+  },
+  foldedMatch(column, op, folded) {
+    switch (op) {
+      case 'iexact':
+        return { sql: `${MYSQL_FOLD} = CAST(? AS BINARY)`, bindings: [column, folded] }
+      case 'istartswith':
+        return { sql: `LOCATE(CAST(? AS BINARY), ${MYSQL_FOLD}) = 1`, bindings: [folded, column] }
+      case 'icontains':
+        return { sql: `LOCATE(CAST(? AS BINARY), ${MYSQL_FOLD}) > 0`, bindings: [folded, column] }
+      case 'iendswith':
+        return { sql: `RIGHT(${MYSQL_FOLD}, LENGTH(CAST(? AS BINARY))) = CAST(? AS BINARY)`, bindings: [column, folded, folded] }
     }
   },
   orderTerm(column, direction) {

@@ -3,6 +3,7 @@ import { addConformance } from './add-conformance.js'
 import { errorsConformance } from './errors-conformance.js'
 import { getOrCreateConformance } from './get-or-create-conformance.js'
 import { largeCallsConformance } from './large-calls-conformance.js'
+import { lookupsConformance } from './lookups-conformance.js'
 import { m2mMultipleConformance } from './m2m-multiple-conformance.js'
 import { m2mRegressConformance } from './m2m-regress-conformance.js'
 import { manyToManyConformance } from './many-to-many-conformance.js'
@@ -24,6 +25,7 @@ export const coreGroups: readonly ((options: ConformanceOptions) => void)[] = [
   transactionsConformance,
   statementBudgetsConformance,
   stringsConformance,
+  lookupsConformance,
   largeCallsConformance,
   queriesConformance,
   prefetchConformance,
