@@ -1,0 +1,261 @@
+import { entityKind, getTableColumns, getTableName, is, Table, type Column, type InferSelectModel } from 'drizzle-orm'
+import { toCamelCase, toSnakeCase } from 'drizzle-orm/casing'
+import type { KeyType } from '../../adapter/relation-adapter.js'
+import { DefinitionError } from '../../errors/throughline-error.js'
+import type { AnyModel, Model, ModelOptions, OrderingTerm, PlainRow } from '../../model/define-model.js'
+import { defineModel } from '../../model/define-model.js'
+import { defineThrough, type Through, type ThroughColumn, type ThroughOptions } from '../../model/define-through.js'
+
+// Models and through tables read from Drizzle table objects (sqlite-core, pg-core and
+// mysql-core alike): the table name, the columns, the primary key and its type, and the
+// property → column map (Drizzle rows use the table object's keys, `userId`, for the column
+// `user_id`). Only drizzle-orm's dialect-neutral helpers are used, so one function serves the
+// three dialects, and this file loads drizzle-orm only from the `throughline/drizzle` entry.
+
+/** The row type of a Drizzle table, as a `select()` returns it: `typeof table.$inferSelect`. */
+export type DrizzleRow<TTable extends Table> = InferSelectModel<TTable>
+
+type ColumnsOf<TTable extends Table> = TTable['_']['columns']
+
+/**
+ * The property of the column a Drizzle table marks `.primaryKey()`, or `never` for a table
+ * without one (a composite key declared with `primaryKey({ columns })`, or none at all).
+ */
+export type DrizzlePrimaryKey<TTable extends Table> = {
+  [K in keyof ColumnsOf<TTable>]: ColumnsOf<TTable>[K]['_']['isPrimaryKey'] extends true ? K : never
+}[keyof ColumnsOf<TTable>] &
+  string
+
+/**
+ * How the database names the columns whose name Drizzle takes from the property (`userId:
+ * integer()`), when the Drizzle database was made with a `casing` option: give the same one.
+ */
+export type DrizzleCasing = 'snake_case' | 'camelCase'
+
+/** Options of {@link drizzleModel}: the table gives its name, columns, key and column names. */
+export interface DrizzleModelOptions<TTable extends Table, TPk extends keyof DrizzleRow<TTable> & string> {
+  /**
+   * The primary key property, for a table whose key Drizzle does not mark on one column (or to
+   * use another unique column). Default: the column marked `.primaryKey()`.
+   */
+  readonly primaryKey?: TPk
+  /** How the key is typed. Default: read from the key column (see {@link drizzleModel}). */
+  readonly keyType?: KeyType
+  /** Default order of related rows, on properties, like Django's `Meta.ordering`. */
+  readonly ordering?: readonly OrderingTerm<DrizzleRow<TTable>>[]
+  /** A class whose instances are rows of this model. */
+  readonly class?: abstract new (...args: never[]) => PlainRow<DrizzleRow<TTable>>
+  /** How a row reads in error messages. */
+  readonly describe?: (row: DrizzleRow<TTable>) => string
+  /** The `casing` of your Drizzle database, if it has one. */
+  readonly casing?: DrizzleCasing
+}
+
+/** Options of {@link drizzleThrough}. */
+export interface DrizzleThroughOptions<TTable extends Table> {
+  /**
+   * The foreign-key properties and the model each one points at, in declaration order (the
+   * first to a model is the source of a self relation): `{ userId: User, interviewId: Interview }`.
+   */
+  readonly foreignKeys: ThroughOptions<DrizzleRow<TTable>>['foreignKeys']
+  /**
+   * Defaults and `required` for the extra columns. Every column of the table other than the
+   * link columns and the primary key is an extra column already (settable in `throughDefaults`),
+   * required when Drizzle says it is `notNull` with no default, and defaulting to its `$defaultFn`.
+   */
+  readonly columns?: { readonly [K in keyof DrizzleRow<TTable> & string]?: ThroughColumn<DrizzleRow<TTable>[K]> }
+  /**
+   * The join table's own primary key property. Default: the column marked `.primaryKey()`, or
+   * none (a composite key on the link columns is no column of its own).
+   */
+  readonly primaryKey?: keyof DrizzleRow<TTable> & string
+  /** Whether the pair of link columns is unique in the database. Default is `true`. */
+  readonly unique?: boolean
+  /** The `casing` of your Drizzle database, if it has one. */
+  readonly casing?: DrizzleCasing
+}
+
+/**
+ * A model over a Drizzle table: its name, columns, primary key, key type and the property →
+ * column map are read from the table object, and rows are typed `typeof table.$inferSelect`,
+ * so no type or column name is written twice. `filter()`, `orderBy()` and `create()` name the
+ * table's properties (`userId`) and reject any other; the SQL names its columns (`user_id`).
+ *
+ * The key type comes from the key column: an integer or serial column is `'integer'` (a
+ * `bigint` column in `mode: 'number'` too), a `bigint` column in `mode: 'bigint'` is `'bigint'`,
+ * a PostgreSQL `uuid` is `'uuid'`, a text, varchar or char column `'string'`. Throws
+ * `M2M_INVALID_DEFINITION` for a table without a single key column (pass `primaryKey`), a key
+ * of another type (pass `keyType`), and a table in a named PostgreSQL schema.
+ *
+ * @example
+ * ```ts
+ * import { sqliteTable, integer, text } from 'drizzle-orm/sqlite-core'
+ * import { drizzleModel } from 'throughline/drizzle'
+ *
+ * const users = sqliteTable('users', { id: integer().primaryKey(), displayName: text('display_name').notNull() })
+ * const User = drizzleModel('User', users, { ordering: ['displayName'] })
+ * // rows: typeof users.$inferSelect; filter({ displayName__startswith: 'A' }) reads display_name
+ * ```
+ */
+export function drizzleModel<
+  TTable extends Table,
+  TName extends string,
+  TPk extends keyof DrizzleRow<TTable> & string = DrizzlePrimaryKey<TTable>,
+>(name: TName, table: TTable, options: DrizzleModelOptions<TTable, TPk> = {}): Model<DrizzleRow<TTable>, TPk, TName> {
+  const where = `drizzleModel(${JSON.stringify(name)})`
+  const read = readTable(where, table, options.casing)
+  const primaryKey = options.primaryKey ?? singleKey(where, read, 'model')
+  if (primaryKey === undefined) {
+    throw new DefinitionError(
+      `${where}: the table "${read.table}" has ${read.composite ? 'a composite primary key' : 'no primary key'}; a model needs one key column. ` +
+        'Pass { primaryKey } naming a unique column, or mark the key column .primaryKey().',
+    )
+  }
+  const column = read.columns.get(primaryKey)
+  if (column === undefined) {
+    throw new DefinitionError(`${where}: primaryKey "${primaryKey}" is not a column of the table "${read.table}"; its columns are ${[...read.columns.keys()].join(', ')}.`)
+  }
+  const keyType = options.keyType ?? keyTypeOf(where, primaryKey, column)
+  const modelOptions = {
+    table: read.table,
+    primaryKey,
+    keyType,
+    columns: [...read.columns.keys()],
+    columnNames: read.columnNames,
+    ...(options.ordering === undefined ? {} : { ordering: options.ordering }),
+    ...(options.class === undefined ? {} : { class: options.class }),
+    ...(options.describe === undefined ? {} : { describe: options.describe }),
+  }
+  // The row type is Drizzle's; at run time this is defineModel, with every check it makes.
+  return defineModel<DrizzleRow<TTable>, TPk, TName>(name, modelOptions as unknown as ModelOptions<DrizzleRow<TTable>, TPk>)
+}
+
+/**
+ * A through table over a Drizzle join table: its name, column names and row type (its extra
+ * columns typed) are read from the table object. Name the link columns' models by property in
+ * `foreignKeys`; every other column can be given in `throughDefaults`, and is required when the
+ * table declares it `notNull` without a default (a `$defaultFn` is its default).
+ *
+ * @example
+ * ```ts
+ * const favorites = sqliteTable('favorites', {
+ *   userId: integer('user_id').notNull().references(() => users.id),
+ *   interviewId: integer('interview_id').notNull().references(() => interviews.id),
+ *   note: text('note'),
+ * }, (t) => [primaryKey({ columns: [t.userId, t.interviewId] })])
+ * const Favorite = drizzleThrough('Favorite', favorites, { foreignKeys: { userId: User, interviewId: Interview } })
+ * const liked = manyToMany(User, Interview, { name: 'favorites', through: Favorite, adapter })
+ * await liked.of(user).add(interview, { throughDefaults: { note: 'to watch' } })
+ * ```
+ */
+export function drizzleThrough<TTable extends Table>(name: string, table: TTable, options: DrizzleThroughOptions<TTable>): Through<DrizzleRow<TTable>> {
+  const where = `drizzleThrough(${JSON.stringify(name)})`
+  if (typeof options !== 'object' || (options as unknown) === null) {
+    throw new DefinitionError(`${where} takes options with the foreign keys: { foreignKeys: { userId: User, interviewId: Interview } }.`)
+  }
+  const read = readTable(where, table, options.casing)
+  const primaryKey = options.primaryKey ?? singleKey(where, read, 'through')
+  const given = (options.columns ?? {}) as Readonly<Record<string, ThroughColumn | undefined>>
+  // Callers from JavaScript can leave it out: defineThrough() then says what is missing.
+  const declared: unknown = options.foreignKeys
+  const foreignKeys = (declared ?? {}) as Readonly<Record<string, AnyModel | undefined>>
+  for (const property of [...Object.keys(foreignKeys), ...Object.keys(given), ...(primaryKey === undefined ? [] : [primaryKey])]) {
+    if (!read.columns.has(property)) {
+      throw new DefinitionError(`${where}: "${property}" is not a column of the table "${read.table}"; its columns are ${[...read.columns.keys()].join(', ')}.`)
+    }
+  }
+  // Every other column is an extra column: the table says which ones an insert must fill.
+  const columns: Record<string, ThroughColumn> = {}
+  for (const [property, column] of read.columns) {
+    if (property === primaryKey || foreignKeys[property] !== undefined) continue
+    const fromTable: { default?: () => unknown; required?: boolean } = {}
+    const defaultFn = column.defaultFn
+    if (defaultFn !== undefined) fromTable.default = () => defaultFn()
+    if (column.notNull && !column.hasDefault && column.generated === undefined && column.generatedIdentity === undefined) fromTable.required = true
+    columns[property] = { ...fromTable, ...given[property] }
+  }
+  return defineThrough<DrizzleRow<TTable>>(name, {
+    table: read.table,
+    ...(primaryKey === undefined ? {} : { primaryKey }),
+    foreignKeys: options.foreignKeys,
+    columns: columns as ThroughOptions<DrizzleRow<TTable>>['columns'] & object,
+    columnNames: read.columnNames as ThroughOptions<DrizzleRow<TTable>>['columnNames'] & object,
+    ...(options.unique === undefined ? {} : { unique: options.unique }),
+  })
+}
+
+/** What throughline reads from a Drizzle table. */
+interface TableReading {
+  readonly table: string
+  /** The columns by property, in declaration order. */
+  readonly columns: ReadonlyMap<string, Column>
+  /** The database column of each property whose column has another name. */
+  readonly columnNames: Readonly<Record<string, string>>
+  /** The properties of the columns marked `.primaryKey()`. */
+  readonly primary: readonly string[]
+  /** Whether the table declares a primary key over several columns (`primaryKey({ columns })`). */
+  readonly composite: boolean
+}
+
+const SCHEMA = Symbol.for('drizzle:Schema')
+const EXTRA_CONFIG_BUILDER = Symbol.for('drizzle:ExtraConfigBuilder')
+const EXTRA_CONFIG_COLUMNS = Symbol.for('drizzle:ExtraConfigColumns')
+
+function readTable(where: string, table: unknown, casing: DrizzleCasing | undefined): TableReading {
+  if (!is(table, Table)) {
+    throw new DefinitionError(`${where} takes a Drizzle table (sqliteTable(), pgTable() or mysqlTable()); got ${table === null ? 'null' : typeof table}.`)
+  }
+  const name = getTableName(table)
+  const schema: unknown = Reflect.get(table, SCHEMA)
+  if (typeof schema === 'string') {
+    throw new DefinitionError(`${where}: the table "${schema}.${name}" is in a named schema; throughline reads tables by a plain name (on the search path).`)
+  }
+  const option: unknown = casing
+  if (option !== undefined && option !== 'snake_case' && option !== 'camelCase') {
+    throw new DefinitionError(`${where}: casing is "snake_case" or "camelCase", as the Drizzle database's; got ${JSON.stringify(casing)}.`)
+  }
+  const columns = new Map<string, Column>(Object.entries(getTableColumns(table)))
+  const columnNames: Record<string, string> = {}
+  for (const [property, column] of columns) {
+    // A column named after its property (`userId: integer()`) is renamed by the database's casing.
+    const stored = column.keyAsName && casing !== undefined ? (casing === 'snake_case' ? toSnakeCase(column.name) : toCamelCase(column.name)) : column.name
+    if (stored !== property) columnNames[property] = stored
+  }
+  const primary = [...columns].filter(([, column]) => column.primary).map(([property]) => property)
+  return { table: name, columns, columnNames, primary, composite: primary.length === 0 && hasCompositeKey(table) }
+}
+
+/** The one column marked primary, `undefined` for none or a composite key. */
+function singleKey(where: string, read: TableReading, what: 'model' | 'through'): string | undefined {
+  if (read.primary.length > 1) {
+    throw new DefinitionError(`${where}: the table "${read.table}" marks several columns .primaryKey() (${read.primary.join(', ')}); pass the ${what}'s { primaryKey }.`)
+  }
+  return read.primary[0]
+}
+
+/**
+ * Whether the table's extra config declares a primary key (`primaryKey({ columns })`), told
+ * apart by Drizzle's entity kind, which every dialect names `<Dialect>PrimaryKeyBuilder`.
+ */
+function hasCompositeKey(table: Table): boolean {
+  const builder: unknown = Reflect.get(table, EXTRA_CONFIG_BUILDER)
+  if (typeof builder !== 'function') return false
+  const config: unknown = (builder as (columns: unknown) => unknown)(Reflect.get(table, EXTRA_CONFIG_COLUMNS))
+  const items: unknown[] = Array.isArray(config) ? config.flat(1) : typeof config === 'object' && config !== null ? Object.values(config) : []
+  return items.some((item) => {
+    if (typeof item !== 'object' || item === null) return false
+    const kind: unknown = Reflect.get(item.constructor, entityKind)
+    return typeof kind === 'string' && kind.endsWith('PrimaryKeyBuilder')
+  })
+}
+
+/** The key type of a key column, from the type Drizzle gives its values. */
+function keyTypeOf(where: string, property: string, column: Column): KeyType {
+  const type = column.columnType
+  if (column.dataType === 'bigint') return 'bigint'
+  if (column.dataType === 'number' && /int|serial/i.test(type)) return 'integer'
+  if (column.dataType === 'string') return /uuid/i.test(type) ? 'uuid' : 'string'
+  throw new DefinitionError(
+    `${where}: cannot tell the key type of "${property}" (${type}, ${column.dataType}); keys are integers, bigints, strings or UUIDs. Pass { keyType }.`,
+  )
+}
