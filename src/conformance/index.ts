@@ -27,6 +27,7 @@ export type { ConformanceOptions, JoinTables, TestApi, TestFn } from './conforma
 export { ConformanceContext } from './conformance-context.js'
 export { modelTable, type ColumnDeclaration } from './model-table.js'
 export { addConformance } from './groups/add-conformance.js'
+export { columnNamesConformance } from './groups/column-names-conformance.js'
 export { errorsConformance } from './groups/errors-conformance.js'
 export { getOrCreateConformance } from './groups/get-or-create-conformance.js'
 export { largeCallsConformance } from './groups/large-calls-conformance.js'
