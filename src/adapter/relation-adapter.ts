@@ -89,12 +89,6 @@ export type LookupOperator =
   | 'isnull'
 
 /**
- * The operators an adapter receives in a {@link Condition}: every lookup but `range`, which the
- * manager hands over as `gte` and `lte` (Django's `BETWEEN`, both ends included).
- */
-export type ConditionOperator = Exclude<LookupOperator, 'range'>
-
-/**
  * One condition on a target column. Values are already validated for the operator:
  * `in` has a non-empty array, `isnull` a boolean, the string lookups a string, and `exact`
  * and `iexact` never null (null becomes `isnull: true`).
@@ -108,8 +102,11 @@ export type ConditionOperator = Exclude<LookupOperator, 'range'>
 export interface Condition {
   /** The column the condition is on, already checked to exist (`title`). */
   readonly column: string
-  /** The lookup: `exact`, `in`, `isnull`, a string lookup or a comparison. */
-  readonly op: ConditionOperator
+  /**
+   * The lookup: `exact`, `in`, `isnull`, a string lookup or a comparison. Never `range`, which
+   * the manager hands over as `gte` and `lte` (Django's `BETWEEN`, both ends included).
+   */
+  readonly op: Exclude<LookupOperator, 'range'>
   /** The value compared with, of the shape `op` takes (see above). */
   readonly value: unknown
 }
