@@ -5,6 +5,7 @@ export default defineConfig({
     index: 'src/index.ts',
     knex: 'src/adapters/knex/index.ts',
     kysely: 'src/adapters/kysely/index.ts',
+    drizzle: 'src/adapters/drizzle/index.ts',
     conformance: 'src/conformance/index.ts',
     'better-sqlite3': 'src/adapters/better-sqlite3/index.ts',
   },
@@ -21,6 +22,6 @@ export default defineConfig({
   // with the source's names, while the maps (which embed the sources) were 60% of the install.
   sourcemap: false,
   target: 'node20',
-  // knex and kysely are optional peers and node: built-ins stay imports.
-  external: ['knex', 'kysely'],
+  // knex, kysely and drizzle-orm (with its subpaths) are optional peers and node: built-ins stay imports.
+  external: ['knex', 'kysely', /^drizzle-orm(\/.*)?$/],
 })

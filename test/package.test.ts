@@ -24,6 +24,7 @@ describe('the published package', () => {
     // throughline/kysely loads kysely (an optional peer): the project's own copy, linked rather
     // than installed, keeps the test offline. knex is left out: throughline/knex needs only its types.
     symlinkSync(join(root, 'node_modules', 'kysely'), join(project, 'node_modules', 'kysely'), 'junction')
+    symlinkSync(join(root, 'node_modules', 'drizzle-orm'), join(project, 'node_modules', 'drizzle-orm'), 'junction')
   }, 180_000)
 
   afterAll(() => {
@@ -34,6 +35,7 @@ describe('the published package', () => {
     const root = await load('throughline')
     const knex = await load('throughline/knex')
     const kysely = await load('throughline/kysely')
+    const drizzle = await load('throughline/drizzle')
     const conformance = await load('throughline/conformance')
     const direct = await load('throughline/better-sqlite3')
     const store = new root.MemoryAdapter()
@@ -53,23 +55,23 @@ describe('the published package', () => {
     let directShared = false
     try { new direct.BetterSqlite3Adapter({}) } catch (error) { directShared = error instanceof root.ThroughlineError }
     const shared = root.modelOf(seeded) === Tag && directShared
-    console.log(JSON.stringify({ linked, code, shared, knex: typeof knex.KnexAdapter, kysely: typeof kysely.KyselyAdapter, conformance: typeof conformance.runAdapterConformance, direct: typeof direct.BetterSqlite3Adapter }))
+    console.log(JSON.stringify({ linked, code, shared, knex: typeof knex.KnexAdapter, kysely: typeof kysely.KyselyAdapter, drizzle: typeof drizzle.DrizzleAdapter, conformance: typeof conformance.runAdapterConformance, direct: typeof direct.BetterSqlite3Adapter }))
   `
 
   it('works from import', () => {
     writeFileSync(join(project, 'esm.mjs'), `const load = (name) => import(name);\n${script}`)
     const result = JSON.parse(execFileSync(process.execPath, ['esm.mjs'], { cwd: project, encoding: 'utf8' })) as Record<string, unknown>
-    expect(result).toEqual({ linked: true, code: 'M2M_TARGET_NOT_FOUND', shared: true, knex: 'function', kysely: 'function', conformance: 'function', direct: 'function' })
+    expect(result).toEqual({ linked: true, code: 'M2M_TARGET_NOT_FOUND', shared: true, knex: 'function', kysely: 'function', drizzle: 'function', conformance: 'function', direct: 'function' })
   })
 
   it('works from require', () => {
     writeFileSync(join(project, 'cjs.cjs'), `const load = async (name) => require(name);\n(async () => {${script}})()`)
     const result = JSON.parse(execFileSync(process.execPath, ['cjs.cjs'], { cwd: project, encoding: 'utf8' })) as Record<string, unknown>
-    expect(result).toEqual({ linked: true, code: 'M2M_TARGET_NOT_FOUND', shared: true, knex: 'function', kysely: 'function', conformance: 'function', direct: 'function' })
+    expect(result).toEqual({ linked: true, code: 'M2M_TARGET_NOT_FOUND', shared: true, knex: 'function', kysely: 'function', drizzle: 'function', conformance: 'function', direct: 'function' })
   })
 
-  it('loads neither knex nor kysely from the root entry', () => {
-    const check = `require('throughline'); console.log(JSON.stringify(Object.keys(require.cache).filter((path) => /node_modules[\\\\/](knex|kysely)[\\\\/]/.test(path))))`
+  it('loads neither knex, kysely nor drizzle-orm from the root entry', () => {
+    const check = `require('throughline'); console.log(JSON.stringify(Object.keys(require.cache).filter((path) => /node_modules[\\\\/](knex|kysely|drizzle-orm)[\\\\/]/.test(path))))`
     writeFileSync(join(project, 'root-only.cjs'), check)
     expect(JSON.parse(execFileSync(process.execPath, ['root-only.cjs'], { cwd: project, encoding: 'utf8' }))).toEqual([])
   })
@@ -107,6 +109,15 @@ describe('the published package', () => {
     // @ts-expect-error as above, for throughline/better-sqlite3
     export const sqlite: string = BetterSqlite3Adapter
   `
+  // throughline/drizzle apart: drizzle-orm's own declarations do not check without skipLibCheck
+  // (they name the optional 'gel' driver, and some fail under TypeScript 6), and Drizzle asks
+  // its users for skipLibCheck. Its types still must resolve: the @ts-expect-error says so.
+  const drizzleConsumer = `
+    import { DrizzleAdapter, type DrizzleAdapterOptions } from 'throughline/drizzle'
+    export const drizzleOptions: DrizzleAdapterOptions = { maxBindParameters: 999 }
+    // @ts-expect-error a class is not a string: only real types can tell
+    export const drizzle: string = DrizzleAdapter
+  `
   const resolutions = {
     node10: { compilerOptions: { module: 'commonjs', moduleResolution: 'node10', ignoreDeprecations: '6.0' }, files: ['consumer.ts'] },
     node16: { compilerOptions: { module: 'node16', moduleResolution: 'node16' }, files: ['consumer.cts', 'consumer.mts'] },
@@ -136,6 +147,16 @@ describe('the published package', () => {
       output = String((error as { stdout?: string }).stdout)
     }
     expect(output).toBe('')
+    for (const file of files) writeFileSync(join(project, file.replace('consumer', 'drizzle-consumer')), drizzleConsumer)
+    const drizzleConfig = { compilerOptions: { ...config.compilerOptions, skipLibCheck: true }, files: files.map((file) => file.replace('consumer', 'drizzle-consumer')) }
+    writeFileSync(join(project, `tsconfig.drizzle.${resolution}.json`), JSON.stringify(drizzleConfig))
+    let drizzleOutput = ''
+    try {
+      execFileSync(process.execPath, [tsc, '-p', `tsconfig.drizzle.${resolution}.json`], { cwd: project, encoding: 'utf8' })
+    } catch (error) {
+      drizzleOutput = String((error as { stdout?: string }).stdout)
+    }
+    expect(drizzleOutput).toBe('')
   }, 60_000)
 
   it('ships only the build, the changelog, the readme and the licence', () => {

@@ -1,0 +1,286 @@
+import { DrizzleError, DrizzleQueryError, is, sql, type SQL } from 'drizzle-orm'
+import { MySqlDialect, MySqlTransaction } from 'drizzle-orm/mysql-core'
+import { PgDialect, PgTransaction } from 'drizzle-orm/pg-core'
+import { SQLiteDialect, SQLiteTransaction } from 'drizzle-orm/sqlite-core'
+import type { AdapterLogger } from '../../adapter/adapter-log.js'
+import type { Row } from '../../adapter/relation-adapter.js'
+import type { RetryPolicy } from '../../adapter/retry-policy.js'
+import { InvalidArgumentError } from '../../errors/throughline-error.js'
+import { ConnectionLock } from '../better-sqlite3/connection-state.js'
+import { FragmentAdapter, type PreparedStatement, type SqlDriver, type SqlResult } from '../sql/fragment-adapter.js'
+import { mysqlDialect, pgDialect, sqliteDialect, type SqlDialect, type SqlFragment } from '../sql/sql-dialect.js'
+import { driverValue } from '../sql/sql-fragment.js'
+
+/** The databases the Drizzle adapter supports: `'sqlite'`, `'pg'` (PostgreSQL) and `'mysql'` (MySQL/MariaDB). */
+export type DrizzleDialectName = 'sqlite' | 'pg' | 'mysql'
+
+/** Options of {@link DrizzleAdapter}. */
+export interface DrizzleAdapterOptions {
+  /**
+   * The most bind parameters one statement may carry, when the database's is lower than the
+   * dialect's default (30 000 on SQLite, 65 535 on PostgreSQL and MySQL).
+   */
+  readonly maxBindParameters?: number
+  /**
+   * How a call is run again after the database aborted its transaction for a conflict with
+   * another (PostgreSQL `40001`/`40P01`, MySQL/MariaDB deadlocks and lock wait timeouts,
+   * SQLite busy): see {@link RetryPolicy}. Default: `DEFAULT_RETRY_POLICY`.
+   */
+  readonly retry?: Partial<RetryPolicy>
+  /**
+   * Receives every statement the adapter sends (its SQL, without values) and every call it runs
+   * again after a conflict. Off by default; `DEBUG=throughline*` prints the same to standard error.
+   */
+  readonly log?: AdapterLogger
+}
+
+/**
+ * What the adapter uses of a Drizzle database or transaction, whatever its dialect: the
+ * dialect object, and the raw-SQL methods (`all`/`run` on SQLite, `execute` on PostgreSQL and
+ * MySQL). Structural, so that any driver's database fits without naming its class.
+ */
+interface DrizzleLike {
+  readonly dialect: unknown
+  readonly $client?: unknown
+  all?(query: SQL): unknown
+  run?(query: SQL): unknown
+  execute?(query: SQL): Promise<unknown>
+  transaction?(work: (tx: never) => Promise<unknown>, config?: { isolationLevel?: string }): Promise<unknown>
+}
+
+/**
+ * The handle statements run on: a Drizzle database or transaction, and on SQLite whether it
+ * stands for a transaction of ours (opened with `BEGIN IMMEDIATE` on the database itself, as
+ * Drizzle's SQLite transactions are synchronous and cannot await a call).
+ */
+interface Handle {
+  readonly db: DrizzleLike
+  readonly own: boolean
+}
+
+// One root handle per Drizzle database, so that every adapter on it sees the same transaction
+// (a listener's call joins the call that emitted the event, whichever adapter it uses).
+const roots = new WeakMap<object, Handle>()
+
+// One lock per SQLite connection: one transaction at a time, and no statement of ours slips
+// into another call's transaction.
+const locks = new WeakMap<object, ConnectionLock>()
+
+/**
+ * A {@link RelationAdapter} over a Drizzle database, for SQLite (`drizzle-orm/better-sqlite3`),
+ * PostgreSQL (`drizzle-orm/node-postgres`) and MySQL/MariaDB (`drizzle-orm/mysql2`), with the
+ * statements, limits and semantics of the Knex and Kysely adapters. Every statement is built
+ * with Drizzle's `sql` tag: identifiers quoted by Drizzle's dialect, every value a bound
+ * parameter. On PostgreSQL and MySQL, pass a transaction of yours
+ * (`db.transaction(async (tx) => …)`) to run throughline's calls inside it: each call then takes
+ * a savepoint, so that a failed call undoes only its own writes.
+ *
+ * @example
+ * ```ts
+ * import Database from 'better-sqlite3'
+ * import { drizzle } from 'drizzle-orm/better-sqlite3'
+ * import { manyToMany } from 'throughline'
+ * import { DrizzleAdapter, drizzleModel } from 'throughline/drizzle'
+ * import { users, interviews } from './schema'
+ *
+ * const db = drizzle(new Database('app.db'))
+ * const favorites = manyToMany(drizzleModel('User', users), drizzleModel('Interview', interviews), {
+ *   name: 'favorite_interviews',
+ *   adapter: new DrizzleAdapter(db),
+ * })
+ * await favorites.of(user).toggle(interview)
+ * ```
+ */
+export class DrizzleAdapter extends FragmentAdapter<Handle> {
+  constructor(db: object, options: DrizzleAdapterOptions = {}) {
+    const given = (typeof db === 'object' ? db : null) as Partial<DrizzleLike> | null
+    if (given?.dialect === undefined || (typeof given.execute !== 'function' && typeof given.all !== 'function')) {
+      throw new InvalidArgumentError('DrizzleAdapter takes a Drizzle database (or a Drizzle transaction): new DrizzleAdapter(db).')
+    }
+    const drizzle = given as DrizzleLike
+    const dialect = drizzleDialect(drizzle)
+    if (dialect.name === 'sqlite' && is(drizzle, SQLiteTransaction)) {
+      throw new InvalidArgumentError(
+        "DrizzleAdapter on SQLite takes the database, not a transaction: Drizzle's SQLite transactions are synchronous and cannot await throughline's calls. Pass db; each call is atomic, and relation.transaction(…) groups calls.",
+      )
+    }
+    let root = roots.get(drizzle)
+    if (root === undefined) {
+      root = { db: drizzle, own: false }
+      roots.set(drizzle, root)
+    }
+    super(drizzleDriver(dialect, drizzle), root, options)
+  }
+}
+
+/** The database of a Drizzle database or transaction, from its dialect object. */
+function drizzleDialect(db: DrizzleLike): SqlDialect {
+  if (is(db.dialect, PgDialect)) return pgDialect
+  if (is(db.dialect, MySqlDialect)) return mysqlDialect
+  if (is(db.dialect, SQLiteDialect)) {
+    if (typeof db.all !== 'function' || typeof db.run !== 'function') throw new InvalidArgumentError('DrizzleAdapter on SQLite needs a database with all() and run().')
+    return sqliteDialect
+  }
+  throw new InvalidArgumentError('DrizzleAdapter supports Drizzle databases on SQLite, PostgreSQL and MySQL/MariaDB (sqlite-core, pg-core and mysql-core dialects).')
+}
+
+/** A fragment as Drizzle SQL: each `??` becomes `sql.identifier` (a dotted name, its quoted parts), each `?` a parameter. */
+function toDrizzle(part: SqlFragment, bind: (value: unknown) => unknown): SQL {
+  const chunks: SQL[] = []
+  let last = 0
+  let index = 0
+  for (const match of part.sql.matchAll(/\?\??/g)) {
+    if (match.index > last) chunks.push(sql.raw(part.sql.slice(last, match.index)))
+    const binding = part.bindings[index++]
+    if (match[0] === '??') {
+      const names = String(binding).split('.')
+      chunks.push(sql.join(names.map((name) => sql.identifier(name)), sql.raw('.')))
+    } else {
+      // A Param, never a bare value: Drizzle's tag would spread an array into a list, and a
+      // PostgreSQL key list is one array parameter.
+      chunks.push(sql`${sql.param(bind(binding))}`)
+    }
+    last = match.index + match[0].length
+  }
+  if (last < part.sql.length) chunks.push(sql.raw(part.sql.slice(last)))
+  return sql.join(chunks)
+}
+
+// Statements whose rows are read: on SQLite they go through all(), the others through run().
+const READS = /^\s*SELECT\b|\bRETURNING\b/i
+
+/** Statements and transactions through Drizzle. */
+function drizzleDriver(dialect: SqlDialect, root: DrizzleLike): SqlDriver<Handle> {
+  const bind = driverValue(dialect.name)
+  const text = (db: DrizzleLike, query: SQL): string => (db.dialect as { sqlToQuery(query: SQL): { sql: string } }).sqlToQuery(query).sql
+  const base = { library: 'Drizzle', dialect, name: `drizzle(${dialect.name})` }
+  if (dialect.name === 'sqlite') {
+    const client = typeof root.$client === 'object' && root.$client !== null ? root.$client : root
+    let lock = locks.get(client)
+    if (lock === undefined) {
+      lock = new ConnectionLock()
+      locks.set(client, lock)
+    }
+    const connection = lock
+    const command = async (db: DrizzleLike, statement: string): Promise<void> => {
+      await db.run?.(sql.raw(statement))
+    }
+    return {
+      ...base,
+      isTransaction: () => false,
+      prepare(handle, statement) {
+        const query = toDrizzle(statement, bind)
+        const execute = async (): Promise<SqlResult> => {
+          const { db } = handle
+          if (READS.test(statement.sql)) return { rows: (await db.all?.(query)) as Row[], affected: undefined }
+          const result = (await db.run?.(query)) as { changes?: number | bigint; lastInsertRowid?: number | bigint } | undefined
+          return { rows: [], affected: result?.changes === undefined ? undefined : Number(result.changes), insertId: result?.lastInsertRowid }
+        }
+        return lazyText(() => text(handle.db, query), async () => {
+          // Inside a transaction of ours, at once; outside, once no transaction holds the connection.
+          if (handle.own || connection.free) return execute()
+          await connection.acquire()
+          try {
+            return await execute()
+          } finally {
+            connection.release()
+          }
+        })
+      },
+      async transaction(rootHandle, _serializable, work) {
+        const wait = connection.acquire()
+        if (wait !== undefined) await wait
+        try {
+          const { db } = rootHandle
+          // IMMEDIATE takes the write lock at once (through the busy timeout): a deferred BEGIN
+          // would read first and then fail to upgrade, which no wait mends.
+          await command(db, 'BEGIN IMMEDIATE')
+          let result: Awaited<ReturnType<typeof work>>
+          try {
+            result = await work({ db, own: true })
+          } catch (error) {
+            try {
+              await command(db, 'ROLLBACK')
+            } catch {
+              // Already rolled back by SQLite (a busy COMMIT or a full disk): the error is the news.
+            }
+            throw error
+          }
+          try {
+            await command(db, 'COMMIT')
+          } catch (error) {
+            try {
+              await command(db, 'ROLLBACK')
+            } catch {
+              // Nothing left to roll back.
+            }
+            throw error
+          }
+          return result
+        } finally {
+          connection.release()
+        }
+      },
+    }
+  }
+  const isTransaction = (db: DrizzleLike): boolean => (dialect.name === 'pg' ? is(db, PgTransaction) : is(db, MySqlTransaction))
+  return {
+    ...base,
+    isTransaction: (handle) => handle.own || isTransaction(handle.db),
+    prepare(handle, statement) {
+      const query = toDrizzle(statement, bind)
+      return lazyText(
+        () => text(handle.db, query),
+        async () => (dialect.name === 'pg' ? pgResult(await handle.db.execute?.(query)) : mysqlResult(await handle.db.execute?.(query))),
+      )
+    },
+    async transaction(rootHandle, serializable, work) {
+      const { db } = rootHandle
+      if (typeof db.transaction !== 'function') throw new InvalidArgumentError('This Drizzle database has no transaction(): pass the database, not a query builder.')
+      const config = serializable ? { isolationLevel: 'serializable' } : undefined
+      return (await db.transaction((tx: never) => work({ db: tx, own: true }), config)) as never
+    },
+  }
+}
+
+/**
+ * A prepared statement whose text is compiled only when read (for the log). Drizzle wraps the
+ * driver's error in a `DrizzleQueryError` carrying the query and its values (or, for SQLite's
+ * `run()`, a `DrizzleError`): the driver's own
+ * error comes out instead, whose code tells a conflict or a constraint, and whose message does
+ * not repeat the caller's values.
+ */
+function lazyText(compile: () => string, run: () => Promise<SqlResult>): PreparedStatement {
+  let compiled: string | undefined
+  return {
+    get sql() {
+      return (compiled ??= compile())
+    },
+    async run() {
+      try {
+        return await run()
+      } catch (error) {
+        const wrapped = error instanceof DrizzleQueryError || is(error, DrizzleError)
+        throw wrapped && error.cause instanceof Error ? error.cause : error
+      }
+    },
+  }
+}
+
+/** node-postgres's `QueryResult`, PGlite's `Results`, or postgres.js's row array with `count`. */
+function pgResult(result: unknown): SqlResult {
+  if (Array.isArray(result)) {
+    const count = (result as { count?: unknown }).count
+    return { rows: result as Row[], affected: typeof count === 'number' ? count : undefined }
+  }
+  const value = (result ?? {}) as { rows?: Row[]; rowCount?: number | null; affectedRows?: number }
+  return { rows: value.rows ?? [], affected: value.rowCount ?? value.affectedRows ?? undefined }
+}
+
+/** mysql2's `[rows, fields]`, or `[ResultSetHeader, undefined]` for a write. */
+function mysqlResult(result: unknown): SqlResult {
+  const first: unknown = Array.isArray(result) ? result[0] : result
+  if (Array.isArray(first)) return { rows: first as Row[], affected: undefined }
+  const header = (first ?? {}) as { affectedRows?: number; insertId?: unknown }
+  return { rows: [], affected: header.affectedRows, insertId: header.insertId }
+}
