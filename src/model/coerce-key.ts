@@ -1,5 +1,6 @@
 import type { Key, KeyType, TableSpec } from '../adapter/relation-adapter.js'
 import { InvalidKeyError, UnsavedInstanceError, WrongModelError } from '../errors/throughline-error.js'
+import { columnNamesOf } from './column-names.js'
 import { textFault } from './column-value.js'
 import { formatValue, type AnyModel } from './define-model.js'
 import { modelOf } from './model-of.js'
@@ -143,7 +144,8 @@ function isRowLike(value: unknown, model: AnyModel): value is object {
   if (modelOf(value) !== undefined || (model.class !== undefined && value instanceof model.class)) return true
   if (model.primaryKey in value) return true
   const { columns } = model
-  return Object.keys(value).some((key) => columns === undefined || columns.includes(key))
+  const names = columnNamesOf(model)
+  return Object.keys(value).some((key) => columns === undefined || columns.includes(key) || names.isRenamedColumn(key))
 }
 
 /**
@@ -164,6 +166,18 @@ export function assertModel(value: object, model: AnyModel): void {
       const className = (value.constructor as { name?: unknown } | undefined)?.name
       throw new WrongModelError(
         `${model.name} instance expected, got an instance of ${typeof className === 'string' && className !== '' ? className : 'another class'}.`,
+      )
+    }
+  }
+  // A row keyed by database columns (a raw select) where the model's properties have other
+  // names: say which property the column is, rather than that the key is missing.
+  const names = columnNamesOf(model)
+  if (names.mapped) {
+    const stored = Object.keys(value).find((key) => names.isRenamedColumn(key))
+    if (stored !== undefined) {
+      throw new WrongModelError(
+        `${model.name} instance expected, got an object keyed by database columns ("${stored}" is the column of "${names.property(stored)}"). ` +
+          'Pass a row keyed by properties, or its key.',
       )
     }
   }

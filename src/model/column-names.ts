@@ -97,6 +97,11 @@ export class ColumnNames {
     return property
   }
 
+  /** Whether `name` is the database column of a renamed property, and no property itself. */
+  isRenamedColumn(name: string): boolean {
+    return this.mapped && this.#properties.has(name) && !this.#columns.has(name)
+  }
+
   /** The property of a column. */
   property(column: string): string {
     return this.#properties.get(column) ?? column

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { DefinitionError, defineModel, defineThrough, describeJoinTable, manyToMany } from '../../src/index.js'
+import { DefinitionError, defineModel, defineThrough, describeJoinTable, manyToMany, MemoryAdapter } from '../../src/index.js'
 import { ColumnNames, columnNamesOf } from '../../src/model/column-names.js'
 
 interface UserRow {
@@ -136,5 +136,17 @@ describe('defineThrough({ columnNames })', () => {
     expect(() =>
       defineThrough<LikeRow>('Like', { table: 'likes', foreignKeys: { userId: User, postId: Post }, columnNames: { userId: 'postId' } }),
     ).toThrow(/also the column of the property "postId"/)
+  })
+})
+
+describe('rows keyed by database columns', () => {
+  it('are refused as sources and targets, naming the property of the column', async () => {
+    const saved = manyToMany(User, Post, { name: 'saved', adapter: new MemoryAdapter() })
+    const raw = { user_id: 1, display_name: 'ann', email: null }
+    const expected = { code: 'M2M_WRONG_MODEL', message: expect.stringContaining('"user_id" is the column of "userId"') }
+    expect(() => saved.of(raw as never)).toThrow(expect.objectContaining(expected))
+    await expect(saved.reverse.of(1).add(raw as never)).rejects.toMatchObject(expected)
+    // A row keyed by properties is a row.
+    expect(saved.of({ userId: 1, displayName: 'ann', email: 'a@x' }).sourceKey).toBe(1)
   })
 })
