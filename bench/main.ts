@@ -1,10 +1,16 @@
 /**
  * `npm run bench`: throughline against hand-written SQL on the same connection, scenario by
  * scenario, printed as one table. SQLite in memory always; PostgreSQL too when PG_URL is set;
- * the memory adapter's throughput last. See docs/performance.md ("Benchmark").
+ * the memory adapter's throughput last. Then the peer comparison (issue #13): throughline
+ * against what a careful developer writes without it, on SQLite, PostgreSQL (PG_URL) and
+ * MariaDB (MYSQL_URL), and hand-written code timed before and after throughline first ran in
+ * the process. See docs/performance.md ("Benchmark", "Peer comparison").
  *
  * Options (after `npm run bench --`): `--quick` (a short run, for checking the bench itself),
- * `--only=add-new,toggle` (scenario ids), `--db=sqlite,postgres,memory`.
+ * `--only=add-new,toggle` (scenario ids), `--db=sqlite,postgres,memory`, `--kinds=plain,through`
+ * (relation kinds), `--variants=kysely,kyselyHand` (variant ids: fewer variants, a shorter run
+ * while working on one adapter; the ratios of the variants left out print as –),
+ * `--tables=main,peer` (which tables), `--peer-only=toggle,list-page` (peer scenario ids).
  */
 import { cpus, loadavg } from 'node:os'
 import type Database from 'better-sqlite3'
@@ -20,6 +26,7 @@ import { KyselyBaseline } from './baselines/kysely-baseline.js'
 import { SqliteBaseline } from './baselines/sqlite-baseline.js'
 import { joinNames, RELATION_KINDS, relationFixtures, type RelationFixture, type RelationKind } from './fixtures.js'
 import { measure, type Budget, type Contender, type Measurement } from './measure.js'
+import { afterThroughlineCheck, afterThroughlineTable, peerTable, runPeerServer, runPeerSqlite, type AfterThroughline, type PeerRow } from './peer.js'
 import { formatTime, kyselyTable, markdownTable, type ResultRow, type VariantId } from './report.js'
 import { SCENARIOS, type Scenario, type ScenarioContext } from './scenarios.js'
 import { KnexStorage, MemoryStorage, SqliteStorage, type Storage } from './storage.js'
@@ -29,7 +36,11 @@ const args = process.argv.slice(2)
 const option = (name: string): string | undefined => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3)
 const quick = args.includes('--quick')
 const only = option('only')?.split(',')
-const databases = option('db')?.split(',') ?? ['sqlite', 'postgres', 'memory']
+const databases = option('db')?.split(',') ?? ['sqlite', 'postgres', 'memory', 'mariadb']
+const tables = option('tables')?.split(',') ?? ['main', 'peer']
+const peerOnly = option('peer-only')?.split(',')
+const kinds = option('kinds')?.split(',')
+const variantIds = option('variants')?.split(',')
 
 const budget: Budget = quick ? { rounds: 2, roundTime: 30, minSamples: 2, resetSamples: 2 } : { rounds: 7, roundTime: 60, minSamples: 3, resetSamples: 6 }
 const scenarios = SCENARIOS.filter((scenario) => only === undefined || only.includes(scenario.id))
@@ -51,7 +62,10 @@ function log(message: string): void {
 }
 
 /** Runs every scenario of one relation kind on one database, every variant side by side. */
-async function runKind(database: string, kind: RelationKind, variants: readonly Variant[]): Promise<void> {
+async function runKind(database: string, kind: RelationKind, allVariants: readonly Variant[]): Promise<void> {
+  if (kinds !== undefined && !kinds.includes(kind)) return
+  const variants = allVariants.filter((variant) => variantIds === undefined || variantIds.includes(variant.id))
+  if (variants.length === 0) return
   const fixtures = variants.map((variant) => relationFixtures(variant.prefix)[kind])
   for (const [index, variant] of variants.entries()) await variant.storage.create(fixtures[index]!)
   const contexts: ScenarioContext[] = variants.map((variant, index) => ({
@@ -164,27 +178,100 @@ const started = performance.now()
 const loadBefore = loadavg()
 const cpu = cpus()
 log(`throughline bench${quick ? ' (quick)' : ''}: ${String(budget.rounds)} rounds per variant after a warm-up round (progress below, the table at the end)`)
-if (databases.includes('sqlite')) await runSqlite()
+const peer = tables.includes('peer')
 const pgUrl = process.env.PG_URL
-if (databases.includes('postgres')) {
-  if (pgUrl !== undefined && pgUrl !== '') await runPostgres(pgUrl)
-  else notes.push('PostgreSQL skipped: set PG_URL (or run `eval "$(bash scripts/databases.sh start)"`) to include it')
+const mysqlUrl = process.env.MYSQL_URL
+// First of all: the only moment this process has not run throughline yet.
+let afterThroughline: AfterThroughline[] | undefined
+if (peer && databases.includes('sqlite')) {
+  log('  hand-written code before and after throughline first runs in this process…')
+  afterThroughline = await afterThroughlineCheck(quick ? 2 : 7)
 }
-if (databases.includes('memory')) await runMemory()
+if (tables.includes('main')) {
+  if (databases.includes('sqlite')) await runSqlite()
+  if (databases.includes('postgres')) {
+    if (pgUrl !== undefined && pgUrl !== '') await runPostgres(pgUrl)
+    else notes.push('PostgreSQL skipped: set PG_URL (or run `eval "$(bash scripts/databases.sh start)"`) to include it')
+  }
+  if (databases.includes('memory')) await runMemory()
+}
+const peerRows: PeerRow[] = []
+const peerNotes: string[] = []
+if (peer) {
+  const peerOptions = { budget, only: peerOnly, log }
+  if (databases.includes('sqlite')) await runPeerSqlite(peerOptions, peerRows)
+  if (databases.includes('postgres') && pgUrl !== undefined && pgUrl !== '') {
+    const schema = `throughline_peer_${String(process.pid)}`
+    const db = knex({ client: 'pg', connection: pgUrl, searchPath: [schema], pool: { min: 1, max: 1 } })
+    try {
+      await db.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema])
+      await runPeerServer('postgres', db, peerOptions, peerRows)
+    } finally {
+      await db.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema])
+      await db.destroy()
+    }
+  }
+  if (databases.includes('mariadb')) {
+    if (mysqlUrl !== undefined && mysqlUrl !== '') {
+      // A database of its own, dropped at the end, on one pooled connection.
+      const name = `throughline_peer_${String(process.pid)}`
+      const db = knex({
+        client: 'mysql2',
+        connection: mysqlUrl,
+        pool: {
+          min: 1,
+          max: 1,
+          afterCreate: (connection: { query(sql: string, done: (error: unknown) => void): void }, done: (error: unknown, connection: unknown) => void) => {
+            connection.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4`, (error) => {
+              if (error !== null && error !== undefined) done(error, connection)
+              else {
+                connection.query(`USE \`${name}\``, (useError) => {
+                  done(useError, connection)
+                })
+              }
+            })
+          },
+        },
+      })
+      try {
+        const [versionRows] = (await db.raw('SELECT VERSION() AS v')) as [{ v: string }[]]
+        peerNotes.push(`MariaDB/MySQL ${versionRows[0]?.v ?? '?'} (mysql2), one pooled connection for both variants`)
+        await runPeerServer('mariadb', db, peerOptions, peerRows)
+      } finally {
+        await db.raw('DROP DATABASE IF EXISTS ??', [name])
+        await db.destroy()
+      }
+    } else {
+      peerNotes.push('MariaDB skipped: set MYSQL_URL to include it')
+    }
+  }
+}
 const loadAfter = loadavg()
 
 const format = (load: number[]): string => load.map((value) => value.toFixed(2)).join(' ')
 console.log(`\nthroughline ${quick ? 'quick ' : ''}benchmark — median time per call; each ratio is the median, over the rounds, of the ratio of the two medians in that round\n`)
-console.log(markdownTable(rows))
-console.log('')
+if (rows.length > 0) {
+  console.log(markdownTable(rows))
+  console.log('')
+}
 const kyselyRows = kyselyTable(rows)
 if (kyselyRows !== undefined) {
   console.log('Kysely: throughline on Kysely (KyselyAdapter) against hand-written Kysely, measured in the same rounds as the table above\n')
   console.log(kyselyRows)
   console.log('')
 }
+if (peerRows.length > 0) {
+  console.log('Peer comparison (issue #13): throughline against the favourites endpoints written by hand as a careful developer would, without a library (bench/baselines/knex-peer.ts, sqlite-peer.ts); ✗: over the target\n')
+  console.log(peerTable(peerRows))
+  console.log('')
+}
+if (afterThroughline !== undefined) {
+  console.log('Hand-written code in the same process, timed before and after throughline first ran in it (blocks one after another, not interleaved: see the drift column)\n')
+  console.log(afterThroughlineTable(afterThroughline))
+  console.log('')
+}
 console.log(`- Node ${process.version} on ${cpu[0]?.model.trim() ?? 'an unknown CPU'} × ${String(cpu.length)}; load average ${format(loadBefore)} before, ${format(loadAfter)} after`)
-for (const note of notes) console.log(`- ${note}`)
+for (const note of [...notes, ...peerNotes]) console.log(`- ${note}`)
 console.log(`- hand-written knex / Kysely / raw better-sqlite3: the same set-based statements written by hand (bench/baselines/), no validation, events or adapter`)
 if (skipped.has('prefetch')) console.log('- prefetch: skipped while `relation.prefetch(sources)` does not exist; it runs by itself once it does (baseline: one SELECT … JOIN … WHERE source IN (…))')
 console.log(

@@ -87,8 +87,8 @@ export function tableCells(rows: readonly ResultRow[]): string[][] {
   return lines
 }
 
-/** Cells as Markdown, columns padded so that it also reads well in a terminal. */
-function render(cells: readonly (readonly string[])[]): string {
+/** Cells as Markdown (header first), columns padded so that it also reads well in a terminal. */
+export function renderTable(cells: readonly (readonly string[])[]): string {
   // Every character of the table is one UTF-16 unit (µ, ×, ÷, –, …), so length is width.
   const widths = cells[0]!.map((_, column) => Math.max(...cells.map((line) => line[column]!.length)))
   const line = (row: readonly string[]): string => `| ${row.map((cell, column) => cell + ' '.repeat(widths[column]! - cell.length)).join(' | ')} |`
@@ -98,7 +98,7 @@ function render(cells: readonly (readonly string[])[]): string {
 
 /** The table as Markdown, columns padded so that it also reads well in a terminal. */
 export function markdownTable(rows: readonly ResultRow[]): string {
-  return render(tableCells(rows))
+  return renderTable(tableCells(rows))
 }
 
 const KYSELY_HEADERS = ['database', 'scenario', 'statements (throughline / hand)', 'throughline on Kysely', 'hand-written Kysely', 'throughline ÷ Kysely', 'KyselyAdapter ÷ KnexAdapter']
@@ -122,5 +122,5 @@ export function kyselyTable(rows: readonly ResultRow[]): string | undefined {
       ratio(kysely, throughline),
     ])
   }
-  return lines.length === 1 ? undefined : render(lines)
+  return lines.length === 1 ? undefined : renderTable(lines)
 }
