@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import { getTableName } from 'drizzle-orm'
-import { bigint as mysqlBigint, int, mysqlTable, serial as mysqlSerial, varchar as mysqlVarchar } from 'drizzle-orm/mysql-core'
+import { bigint as mysqlBigint, int, mysqlTable, serial as mysqlSerial, text as mysqlText, varchar as mysqlVarchar } from 'drizzle-orm/mysql-core'
 import { bigint, integer as pgInteger, pgSchema, pgTable, real as pgReal, serial, text as pgText, uuid, varchar } from 'drizzle-orm/pg-core'
 import { integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import knex, { type Knex } from 'knex'
@@ -9,6 +9,7 @@ import { BetterSqlite3Adapter } from '../../src/adapters/better-sqlite3/index.js
 import { drizzleModel, drizzleThrough } from '../../src/adapters/drizzle/drizzle-model.js'
 import { KnexAdapter } from '../../src/adapters/knex/index.js'
 import { DefinitionError, manyToMany, MemoryAdapter, type RelationAdapter } from '../../src/index.js'
+import { disconnect, knexTargets } from '../helpers/knex-targets.js'
 
 // The issue's tables: users, interviews and favorites, declared once in Drizzle.
 const users = sqliteTable('users', {
@@ -255,3 +256,101 @@ describe.each(adapters)('models from Drizzle tables on %s', (_name, connect) => 
     expect(report.warnings).toEqual([])
   })
 })
+
+// pg-core and mysql-core tables on their servers (PG_URL, MYSQL_URL), tables made with plain SQL:
+// a uuid (PostgreSQL) or string (MySQL) key in a renamed column, a through table with its own
+// key and a column the database defaults.
+const pgAuthors = pgTable('dz_authors', { authorId: uuid('author_id').primaryKey(), penName: varchar('pen_name', { length: 40 }).notNull() })
+const pgBooks = pgTable('dz_books', { id: serial().primaryKey(), bookTitle: pgText('book_title').notNull(), pages: pgInteger() })
+const pgWrote = pgTable('dz_wrote', {
+  id: serial().primaryKey(),
+  authorId: uuid('author_id').notNull(),
+  bookId: pgInteger('book_id').notNull(),
+  role: varchar({ length: 20 }).notNull().default('author'),
+})
+const mysqlAuthors = mysqlTable('dz_authors', { authorId: mysqlVarchar('author_id', { length: 36 }).primaryKey(), penName: mysqlVarchar('pen_name', { length: 40 }).notNull() })
+const mysqlBooks = mysqlTable('dz_books', { id: int().primaryKey().autoincrement(), bookTitle: mysqlText('book_title').notNull(), pages: int() })
+const mysqlWrote = mysqlTable('dz_wrote', {
+  id: int().primaryKey().autoincrement(),
+  authorId: mysqlVarchar('author_id', { length: 36 }).notNull(),
+  bookId: int('book_id').notNull(),
+  role: mysqlVarchar({ length: 20 }).notNull().default('author'),
+})
+
+const PgAuthor = drizzleModel('Author', pgAuthors, { ordering: ['penName'] })
+const PgBook = drizzleModel('Book', pgBooks, { ordering: ['bookTitle'] })
+const pgWritten = manyToMany(PgAuthor, PgBook, { name: 'books', through: drizzleThrough('Wrote', pgWrote, { foreignKeys: { authorId: PgAuthor, bookId: PgBook } }) })
+const MysqlAuthor = drizzleModel('Author', mysqlAuthors, { ordering: ['penName'] })
+const MysqlBook = drizzleModel('Book', mysqlBooks, { ordering: ['bookTitle'] })
+const mysqlWritten = manyToMany(MysqlAuthor, MysqlBook, {
+  name: 'books',
+  through: drizzleThrough('Wrote', mysqlWrote, { foreignKeys: { authorId: MysqlAuthor, bookId: MysqlBook } }),
+})
+
+const servers = [
+  {
+    target: 'postgres',
+    Author: PgAuthor,
+    wrote: pgWritten,
+    keyType: 'uuid',
+    ddl: [
+      'CREATE TABLE dz_authors (author_id uuid PRIMARY KEY, pen_name varchar(40) NOT NULL)',
+      'CREATE TABLE dz_books (id serial PRIMARY KEY, book_title text NOT NULL, pages integer)',
+      `CREATE TABLE dz_wrote (id serial PRIMARY KEY,
+         author_id uuid NOT NULL REFERENCES dz_authors (author_id) ON DELETE CASCADE,
+         book_id integer NOT NULL REFERENCES dz_books (id) ON DELETE CASCADE,
+         role varchar(20) NOT NULL DEFAULT 'author', UNIQUE (author_id, book_id))`,
+    ],
+  },
+  {
+    target: 'mysql',
+    Author: MysqlAuthor,
+    wrote: mysqlWritten,
+    keyType: 'string',
+    ddl: [
+      'CREATE TABLE dz_authors (author_id varchar(36) PRIMARY KEY, pen_name varchar(40) NOT NULL)',
+      'CREATE TABLE dz_books (id int AUTO_INCREMENT PRIMARY KEY, book_title text NOT NULL, pages int)',
+      `CREATE TABLE dz_wrote (id int AUTO_INCREMENT PRIMARY KEY,
+         author_id varchar(36) NOT NULL, book_id int NOT NULL, role varchar(20) NOT NULL DEFAULT 'author',
+         UNIQUE (author_id, book_id),
+         FOREIGN KEY (author_id) REFERENCES dz_authors (author_id) ON DELETE CASCADE,
+         FOREIGN KEY (book_id) REFERENCES dz_books (id) ON DELETE CASCADE)`,
+    ],
+  },
+] as const
+
+for (const server of servers) {
+  const target = knexTargets.find((candidate) => candidate.name === server.target)
+  describe.skipIf(target?.enabled !== true)(`models from ${server.target === 'postgres' ? 'pg-core' : 'mysql-core'} tables on knex(${server.target})`, () => {
+    it('links, filters, reads through rows and checks the tables, by properties', async () => {
+      const db = target!.connect()
+      cleanups.push(() => disconnect(db))
+      for (const statement of server.ddl) await db.raw(statement)
+      const adapter = new KnexAdapter(db)
+      const { Author, wrote } = server
+      expect(Author).toMatchObject({ primaryKey: 'authorId', keyType: server.keyType, columnNames: { authorId: 'author_id', penName: 'pen_name' } })
+      const ada = '6f1c1d52-4b7e-4c1a-9a55-0d3c2f6e8b01'
+      const bea = '0b6f8e2a-8d3e-4f0e-b1d5-6a7c9e2f4d10'
+      await adapter.insertTarget({ target: Author.spec, values: { author_id: ada, pen_name: 'Ada' } })
+      await adapter.insertTarget({ target: Author.spec, values: { author_id: bea, pen_name: 'Bea' } })
+      const relation = wrote.using(adapter)
+      const one = await relation.of(ada).create({ bookTitle: 'One', pages: 100 })
+      const two = await relation.of(ada).create({ bookTitle: 'Two', pages: null })
+      await relation.of(bea).add(two)
+      expect(await relation.of(ada).all()).toEqual([
+        { id: one.id, bookTitle: 'One', pages: 100 },
+        { id: two.id, bookTitle: 'Two', pages: null },
+      ])
+      expect(await relation.of(ada).filter({ pages__isnull: true }).all()).toEqual([two])
+      expect(await relation.reverse.of(two).orderBy('-penName').all()).toEqual([
+        { authorId: bea, penName: 'Bea' },
+        { authorId: ada, penName: 'Ada' },
+      ])
+      const through = await relation.of(bea).throughRows()
+      expect(through.map((row) => ({ authorId: row.authorId, bookId: row.bookId, role: row.role }))).toEqual([{ authorId: bea, bookId: two.id, role: 'author' }])
+      await relation.of(bea).add(one, { throughDefaults: { role: 'editor' } })
+      expect(await relation.filter({}, { through: { role: 'editor' } }).all()).toEqual([{ authorId: bea, penName: 'Bea' }])
+      expect((await relation.check()).mismatches).toEqual([])
+    })
+  })
+}
