@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { getTableName } from 'drizzle-orm'
+import { getTableName, sql } from 'drizzle-orm'
 import { bigint as mysqlBigint, int, mysqlTable, serial as mysqlSerial, text as mysqlText, varchar as mysqlVarchar } from 'drizzle-orm/mysql-core'
 import { bigint, integer as pgInteger, pgSchema, pgTable, real as pgReal, serial, text as pgText, uuid, varchar } from 'drizzle-orm/pg-core'
 import { integer, primaryKey, sqliteTable, text } from 'drizzle-orm/sqlite-core'
@@ -81,6 +81,26 @@ describe('drizzleModel() on SQLite tables', () => {
     expect(Rated.columns.get('rating')).toEqual({ required: true, default: 3 })
     expect(Rated.columns.get('note')).toEqual({ required: true })
     expect(Rated.unique).toBe(false)
+  })
+
+  it('leaves out the columns the database computes', () => {
+    const scored = sqliteTable('scored', {
+      userId: integer('user_id').notNull(),
+      interviewId: integer('interview_id').notNull(),
+      points: integer().notNull(),
+      doubled: integer().generatedAlwaysAs(sql`points * 2`),
+    })
+    const Scored = drizzleThrough('Scored', scored, { foreignKeys: { userId: User, interviewId: Interview } })
+    expect([...Scored.columns.keys()]).toEqual(['points'])
+    const tickets = pgTable('tickets', {
+      id: pgInteger().primaryKey().generatedAlwaysAsIdentity(),
+      seq: pgInteger().notNull().generatedByDefaultAsIdentity(),
+      userId: pgInteger('user_id').notNull(),
+      interviewId: pgInteger('interview_id').notNull(),
+    })
+    const Ticket = drizzleThrough('Ticket', tickets, { foreignKeys: { userId: User, interviewId: Interview } })
+    expect(Ticket.primaryKey).toBe('id')
+    expect(Ticket.columns.get('seq')).toEqual({})
   })
 
   it('renames columns named after their property by the database casing', () => {

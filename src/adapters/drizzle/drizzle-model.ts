@@ -164,14 +164,18 @@ export function drizzleThrough<TTable extends Table>(name: string, table: TTable
       throw new DefinitionError(`${where}: "${property}" is not a column of the table "${read.table}"; its columns are ${[...read.columns.keys()].join(', ')}.`)
     }
   }
-  // Every other column is an extra column: the table says which ones an insert must fill.
+  // Every other column is an extra column, but those the database computes and refuses to be
+  // given (generated columns, `GENERATED ALWAYS` identities); the table says which ones an
+  // insert must fill.
   const columns: Record<string, ThroughColumn> = {}
   for (const [property, column] of read.columns) {
     if (property === primaryKey || foreignKeys[property] !== undefined) continue
+    const computed = column.generated !== undefined || column.generatedIdentity?.type === 'always'
+    if (computed && given[property] === undefined) continue
     const fromTable: { default?: () => unknown; required?: boolean } = {}
     const defaultFn = column.defaultFn
     if (defaultFn !== undefined) fromTable.default = () => defaultFn()
-    if (column.notNull && !column.hasDefault && column.generated === undefined && column.generatedIdentity === undefined) fromTable.required = true
+    if (column.notNull && !column.hasDefault && !computed && column.generatedIdentity === undefined) fromTable.required = true
     columns[property] = { ...fromTable, ...given[property] }
   }
   return defineThrough<DrizzleRow<TTable>>(name, {
