@@ -176,6 +176,21 @@ describe('examples', () => {
     expect(output).toContain('after: 4 members (George, John, Paul, Ringo), 2 groups')
   })
 
+  it('drizzle.ts toggles, shows the list page with hearts and rolls back a transaction, on a Drizzle schema', () => {
+    const output = run('drizzle')
+    expect(output).toContain('liked.check(): ok (0 warnings)')
+    expect(output).toContain('bob likes "Django at scale": true (2 statements)')
+    expect(output).toContain('toggle again -> liked: false')
+    expect(output).toContain('alice\'s hearts: interview 1 ("to watch again"), interview 3 ("to watch again")')
+    expect(output).toContain('toggle(999) -> M2M_TARGET_NOT_FOUND')
+    expect(output).toContain('♥ Drizzle in practice (2026-06-15): bob')
+    expect(output).toContain('♡ Django at scale (2026-03-01): alice')
+    expect(output).toContain('statements: 1 for the interviews (Drizzle), 2 for every fan and heart (throughline)')
+    expect(output).toContain("alice's favourites published since June: SQLite everywhere")
+    expect(output).toContain('rolled back: changed our minds')
+    expect(output).toContain('bob likes: Drizzle in practice')
+  })
+
   it('kysely.ts toggles, lists with prefetch and runs inside a Kysely transaction', () => {
     const output = run('kysely')
     expect(output).toContain('favorites.check(): ok (0 warnings)')

@@ -1,6 +1,4 @@
-import { sql } from 'drizzle-orm'
-import type { MySql2Database } from 'drizzle-orm/mysql2'
-import type { NodePgDatabase } from 'drizzle-orm/node-postgres'
+import { sql, type SQL } from 'drizzle-orm'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { DrizzleAdapter } from '../../src/adapters/drizzle/index.js'
 import { createJoinTable, createTable } from '../../src/adapters/knex/index.js'
@@ -23,8 +21,10 @@ const quiet = manyToMany(User, Interview, { name: 'favorites' })
 
 reportSkippedTargets('drizzle')
 
-/** A Drizzle database whose transactions take an async callback (PostgreSQL, MySQL). */
-type ServerDrizzle = NodePgDatabase | MySql2Database
+/** What these tests use of a Drizzle database whose transactions take an async callback (PostgreSQL, MySQL). */
+interface ServerDrizzle {
+  transaction<R>(work: (tx: { execute(query: SQL): Promise<unknown> }) => Promise<R>): Promise<R>
+}
 
 for (const target of drizzleTargets) {
   describe.skipIf(!target.enabled)(`DrizzleAdapter on ${target.name}`, () => {

@@ -101,7 +101,7 @@ export class DrizzleAdapter extends FragmentAdapter<Handle> {
     const dialect = drizzleDialect(drizzle)
     if (dialect.name === 'sqlite' && is(drizzle, SQLiteTransaction)) {
       throw new InvalidArgumentError(
-        "DrizzleAdapter on SQLite takes the database, not a transaction: Drizzle's SQLite transactions are synchronous and cannot await throughline's calls. Pass db; each call is atomic, and relation.transaction(…) groups calls.",
+        "DrizzleAdapter on SQLite takes the database, not a transaction: Drizzle's SQLite transactions are synchronous and cannot await throughline's calls. Pass db: each call is atomic on its own, and adapter.transaction(async (tx) => …relation.using(tx)…) groups calls in one transaction.",
       )
     }
     let root = roots.get(drizzle)

@@ -19,3 +19,12 @@
  * @module throughline/drizzle
  */
 export { DrizzleAdapter, type DrizzleAdapterOptions, type DrizzleDialectName } from './drizzle-adapter.js'
+export {
+  drizzleModel,
+  drizzleThrough,
+  type DrizzleCasing,
+  type DrizzleModelOptions,
+  type DrizzlePrimaryKey,
+  type DrizzleRow,
+  type DrizzleThroughOptions,
+} from './drizzle-model.js'
