@@ -15,15 +15,13 @@ import { defineThrough, type Through, type ThroughColumn, type ThroughOptions } 
 /** The row type of a Drizzle table, as a `select()` returns it: `typeof table.$inferSelect`. */
 export type DrizzleRow<TTable extends Table> = InferSelectModel<TTable>
 
-type ColumnsOf<TTable extends Table> = TTable['_']['columns']
-
 /**
  * The property of the column a Drizzle table marks `.primaryKey()`, or `never` for a table
  * without one (a composite key declared with `primaryKey({ columns })`, or none at all).
  */
 export type DrizzlePrimaryKey<TTable extends Table> = {
-  [K in keyof ColumnsOf<TTable>]: ColumnsOf<TTable>[K]['_']['isPrimaryKey'] extends true ? K : never
-}[keyof ColumnsOf<TTable>] &
+  [K in keyof TTable['_']['columns']]: TTable['_']['columns'][K]['_']['isPrimaryKey'] extends true ? K : never
+}[keyof TTable['_']['columns']] &
   string
 
 /**
