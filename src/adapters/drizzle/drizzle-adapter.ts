@@ -6,7 +6,8 @@ import type { AdapterLogger } from '../../adapter/adapter-log.js'
 import type { Row } from '../../adapter/relation-adapter.js'
 import type { RetryPolicy } from '../../adapter/retry-policy.js'
 import { InvalidArgumentError } from '../../errors/throughline-error.js'
-import { ConnectionLock } from '../better-sqlite3/connection-state.js'
+import { connectionState, ConnectionLock } from '../better-sqlite3/connection-state.js'
+import type { SqliteDatabase } from '../better-sqlite3/sqlite-database.js'
 import { FragmentAdapter, type PreparedStatement, type SqlDriver, type SqlResult } from '../sql/fragment-adapter.js'
 import { mysqlDialect, pgDialect, sqliteDialect, type SqlDialect, type SqlFragment } from '../sql/sql-dialect.js'
 import { driverValue } from '../sql/sql-fragment.js'
@@ -156,7 +157,13 @@ function drizzleDriver(dialect: SqlDialect, root: DrizzleLike): SqlDriver<Handle
   const base = { library: 'Drizzle', dialect, name: `drizzle(${dialect.name})` }
   if (dialect.name === 'sqlite') {
     const client = typeof root.$client === 'object' && root.$client !== null ? root.$client : root
-    let lock = locks.get(client)
+    // better-sqlite3's Database (drizzle-orm/better-sqlite3's $client): statements go to it
+    // directly, prepared once per text and cached, under the lock BetterSqlite3Adapter takes on
+    // the same connection. Drizzle's raw queries are compiled and prepared again on every call,
+    // which cost a short call (a toggle) a third of its time.
+    const database = isBetterSqlite3(client) ? client : undefined
+    const state = database === undefined ? undefined : connectionState(database, STATEMENT_CACHE)
+    let lock = state?.lock ?? locks.get(client)
     if (lock === undefined) {
       lock = new ConnectionLock()
       locks.set(client, lock)
@@ -169,14 +176,7 @@ function drizzleDriver(dialect: SqlDialect, root: DrizzleLike): SqlDriver<Handle
       ...base,
       isTransaction: () => false,
       prepare(handle, statement) {
-        const query = toDrizzle(statement, bind)
-        const execute = async (): Promise<SqlResult> => {
-          const { db } = handle
-          if (READS.test(statement.sql)) return { rows: (await db.all?.(query)) as Row[], affected: undefined }
-          const result = (await db.run?.(query)) as { changes?: number | bigint; lastInsertRowid?: number | bigint } | undefined
-          return { rows: [], affected: result?.changes === undefined ? undefined : Number(result.changes), insertId: result?.lastInsertRowid }
-        }
-        return lazyText(() => text(handle.db, query), async () => {
+        const guarded = async (execute: () => Promise<SqlResult> | SqlResult): Promise<SqlResult> => {
           // Inside a transaction of ours, at once; outside, once no transaction holds the connection.
           if (handle.own || connection.free) return execute()
           await connection.acquire()
@@ -185,7 +185,28 @@ function drizzleDriver(dialect: SqlDialect, root: DrizzleLike): SqlDriver<Handle
           } finally {
             connection.release()
           }
-        })
+        }
+        if (state !== undefined) {
+          const text = sqliteText(statement)
+          const parameters = sqliteParameters(statement, bind)
+          return {
+            sql: text,
+            run: () =>
+              guarded(() => {
+                const prepared = state.cache.get(text)
+                if (prepared.reader) return { rows: prepared.all(...parameters) as Row[], affected: undefined }
+                return { rows: [], affected: prepared.run(...parameters).changes }
+              }),
+          }
+        }
+        const query = toDrizzle(statement, bind)
+        const execute = async (): Promise<SqlResult> => {
+          const { db } = handle
+          if (READS.test(statement.sql)) return { rows: (await db.all?.(query)) as Row[], affected: undefined }
+          const result = (await db.run?.(query)) as { changes?: number | bigint; lastInsertRowid?: number | bigint } | undefined
+          return { rows: [], affected: result?.changes === undefined ? undefined : Number(result.changes), insertId: result?.lastInsertRowid }
+        }
+        return lazyText(() => text(handle.db, query), () => guarded(execute))
       },
       async transaction(rootHandle, _serializable, work) {
         const wait = connection.acquire()
@@ -241,6 +262,39 @@ function drizzleDriver(dialect: SqlDialect, root: DrizzleLike): SqlDriver<Handle
       return (await db.transaction((tx: never) => work({ db: tx, own: true }), config)) as never
     },
   }
+}
+
+// Prepared statements kept per SQLite connection (shared with BetterSqlite3Adapter's cache).
+const STATEMENT_CACHE = 500
+
+/** Whether a Drizzle SQLite database's client is better-sqlite3's Database (or one that works alike). */
+function isBetterSqlite3(client: object): client is SqliteDatabase {
+  const candidate = client as Partial<SqliteDatabase>
+  return typeof candidate.prepare === 'function' && typeof candidate.inTransaction === 'boolean'
+}
+
+/** A fragment as SQLite text: each `??` a quoted identifier (a dotted name, its quoted parts), each `?` left a parameter. */
+function sqliteText(part: SqlFragment): string {
+  let index = 0
+  return part.sql.replace(/\?\??/g, (match) => {
+    const binding = part.bindings[index++]
+    if (match === '?') return '?'
+    return String(binding)
+      .split('.')
+      .map((name) => `"${name.replaceAll('"', '""')}"`)
+      .join('.')
+  })
+}
+
+/** The values of a fragment's `?` parameters, bound as better-sqlite3 takes them. */
+function sqliteParameters(part: SqlFragment, bind: (value: unknown) => unknown): unknown[] {
+  const parameters: unknown[] = []
+  let index = 0
+  for (const match of part.sql.matchAll(/\?\??/g)) {
+    const binding = part.bindings[index++]
+    if (match[0] === '?') parameters.push(bind(binding))
+  }
+  return parameters
 }
 
 /**
