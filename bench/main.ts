@@ -8,26 +8,30 @@
  *
  * Options (after `npm run bench --`): `--quick` (a short run, for checking the bench itself),
  * `--only=add-new,toggle` (scenario ids), `--db=sqlite,postgres,memory`, `--kinds=plain,through`
- * (relation kinds), `--variants=kysely,kyselyHand` (variant ids: fewer variants, a shorter run
+ * (relation kinds), `--variants=drizzle,drizzleHand` (variant ids: fewer variants, a shorter run
  * while working on one adapter; the ratios of the variants left out print as –),
  * `--tables=main,peer` (which tables), `--peer-only=toggle,list-page` (peer scenario ids).
  */
 import { cpus, loadavg } from 'node:os'
 import type Database from 'better-sqlite3'
 import knex, { type Knex } from 'knex'
+import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3'
+import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
 import { Kysely, PostgresDialect, SqliteDialect } from 'kysely'
 import pg from 'pg'
 import { BetterSqlite3Adapter } from '../src/adapters/better-sqlite3/index.js'
 import { KnexAdapter } from '../src/adapters/knex/index.js'
 import { KyselyAdapter } from '../src/adapters/kysely/index.js'
+import { DrizzleAdapter } from '../src/adapters/drizzle/index.js'
 import { MemoryAdapter } from '../src/index.js'
 import { KnexBaseline } from './baselines/knex-baseline.js'
 import { KyselyBaseline } from './baselines/kysely-baseline.js'
+import { DrizzleBaseline } from './baselines/drizzle-baseline.js'
 import { SqliteBaseline } from './baselines/sqlite-baseline.js'
 import { joinNames, RELATION_KINDS, relationFixtures, type RelationFixture, type RelationKind } from './fixtures.js'
 import { measure, type Budget, type Contender, type Measurement } from './measure.js'
 import { afterThroughlineCheck, afterThroughlineTable, peerTable, runPeerServer, runPeerSqlite, type AfterThroughline, type PeerRow } from './peer.js'
-import { formatTime, kyselyTable, markdownTable, type ResultRow, type VariantId } from './report.js'
+import { formatTime, libraryTable, markdownTable, type ResultRow, type VariantId } from './report.js'
 import { SCENARIOS, type Scenario, type ScenarioContext } from './scenarios.js'
 import { KnexStorage, MemoryStorage, SqliteStorage, type Storage } from './storage.js'
 import { ThroughlineSubject, type Subject } from './subject.js'
@@ -129,6 +133,8 @@ async function runSqlite(): Promise<void> {
     const storage = new SqliteStorage(db, connection)
     // Kysely on that connection too (not destroyed: that would close it under knex).
     const kysely = new Kysely<unknown>({ dialect: new SqliteDialect({ database: connection }) })
+    // And Drizzle (closing it is closing the connection: it is not closed here either).
+    const drizzleDb = drizzleSqlite(connection)
     const variants: Variant[] = [
       { id: 'throughline', prefix: 'bench_a_', storage, subject: (fixture) => new ThroughlineSubject(fixture, new KnexAdapter(db)) },
       { id: 'knex', prefix: 'bench_b_', storage, subject: (fixture) => new KnexBaseline(db, joinNames(fixture), fixture.extraValues) },
@@ -136,6 +142,8 @@ async function runSqlite(): Promise<void> {
       { id: 'raw', prefix: 'bench_d_', storage, subject: (fixture) => new SqliteBaseline(connection, joinNames(fixture), fixture.extraValues) },
       { id: 'kysely', prefix: 'bench_e_', storage, subject: (fixture) => new ThroughlineSubject(fixture, new KyselyAdapter(kysely)) },
       { id: 'kyselyHand', prefix: 'bench_f_', storage, subject: (fixture) => new KyselyBaseline(kysely, joinNames(fixture), fixture.extraValues, true) },
+      { id: 'drizzle', prefix: 'bench_g_', storage, subject: (fixture) => new ThroughlineSubject(fixture, new DrizzleAdapter(drizzleDb)) },
+      { id: 'drizzleHand', prefix: 'bench_h_', storage, subject: (fixture) => new DrizzleBaseline(drizzleDb, joinNames(fixture), fixture.extraValues, true) },
     ]
     for (const kind of RELATION_KINDS) await runKind('sqlite', kind, variants)
   } finally {
@@ -148,21 +156,26 @@ async function runPostgres(url: string): Promise<void> {
   const schema = `throughline_bench_${String(process.pid)}`
   const db: Knex = knex({ client: 'pg', connection: url, searchPath: [schema], pool: { min: 1, max: 1 } })
   const kysely = new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 1, options: `-c search_path=${schema}` }) }) })
+  const drizzlePool = new pg.Pool({ connectionString: url, max: 1, options: `-c search_path=${schema}` })
+  const drizzleDb = drizzlePg(drizzlePool)
   try {
     await db.raw('CREATE SCHEMA IF NOT EXISTS ??', [schema])
     const result: unknown = await db.raw('SHOW server_version')
     const [version] = (result as { rows: { server_version: string }[] }).rows
-    notes.push(`PostgreSQL ${version?.server_version ?? '?'} (pg), one pooled connection for the knex variants, one for the Kysely variants`)
+    notes.push(`PostgreSQL ${version?.server_version ?? '?'} (pg), one pooled connection for the knex variants, one for the Kysely variants, one for the Drizzle variants`)
     const storage = new KnexStorage(db)
     const variants: Variant[] = [
       { id: 'throughline', prefix: 'bench_a_', storage, subject: (fixture) => new ThroughlineSubject(fixture, new KnexAdapter(db)) },
       { id: 'knex', prefix: 'bench_b_', storage, subject: (fixture) => new KnexBaseline(db, joinNames(fixture), fixture.extraValues) },
       { id: 'kysely', prefix: 'bench_e_', storage, subject: (fixture) => new ThroughlineSubject(fixture, new KyselyAdapter(kysely)) },
       { id: 'kyselyHand', prefix: 'bench_f_', storage, subject: (fixture) => new KyselyBaseline(kysely, joinNames(fixture), fixture.extraValues, false) },
+      { id: 'drizzle', prefix: 'bench_g_', storage, subject: (fixture) => new ThroughlineSubject(fixture, new DrizzleAdapter(drizzleDb)) },
+      { id: 'drizzleHand', prefix: 'bench_h_', storage, subject: (fixture) => new DrizzleBaseline(drizzleDb, joinNames(fixture), fixture.extraValues, false) },
     ]
     for (const kind of RELATION_KINDS) await runKind('postgres', kind, variants)
   } finally {
     await kysely.destroy()
+    await drizzlePool.end()
     await db.raw('DROP SCHEMA IF EXISTS ?? CASCADE', [schema])
     await db.destroy()
   }
@@ -254,10 +267,11 @@ if (rows.length > 0) {
   console.log(markdownTable(rows))
   console.log('')
 }
-const kyselyRows = kyselyTable(rows)
-if (kyselyRows !== undefined) {
-  console.log('Kysely: throughline on Kysely (KyselyAdapter) against hand-written Kysely, measured in the same rounds as the table above\n')
-  console.log(kyselyRows)
+for (const [library, name, adapter] of [['kysely', 'Kysely', 'KyselyAdapter'], ['drizzle', 'Drizzle', 'DrizzleAdapter']] as const) {
+  const libraryRows = libraryTable(rows, library)
+  if (libraryRows === undefined) continue
+  console.log(`${name}: throughline on ${name} (${adapter}) against hand-written ${name}, measured in the same rounds as the table above\n`)
+  console.log(libraryRows)
   console.log('')
 }
 if (peerRows.length > 0) {
@@ -272,7 +286,7 @@ if (afterThroughline !== undefined) {
 }
 console.log(`- Node ${process.version} on ${cpu[0]?.model.trim() ?? 'an unknown CPU'} × ${String(cpu.length)}; load average ${format(loadBefore)} before, ${format(loadAfter)} after`)
 for (const note of [...notes, ...peerNotes]) console.log(`- ${note}`)
-console.log(`- hand-written knex / Kysely / raw better-sqlite3: the same set-based statements written by hand (bench/baselines/), no validation, events or adapter`)
+console.log(`- hand-written knex / Kysely / Drizzle / raw better-sqlite3: the same set-based statements written by hand (bench/baselines/), no validation, events or adapter`)
 if (skipped.has('prefetch')) console.log('- prefetch: skipped while `relation.prefetch(sources)` does not exist; it runs by itself once it does (baseline: one SELECT … JOIN … WHERE source IN (…))')
 console.log(
   `- ${String(budget.rounds)} measured rounds per variant after a warm-up round, in rotating order: ${String(budget.roundTime)} ms of calls each, or ` +

@@ -3,7 +3,7 @@ import { KIND_LABELS } from './fixtures.js'
 import { pairedRatio, type Measurement } from './measure.js'
 
 /** The variants a row may hold. */
-export type VariantId = 'throughline' | 'knex' | 'direct' | 'raw' | 'kysely' | 'kyselyHand'
+export type VariantId = 'throughline' | 'knex' | 'direct' | 'raw' | 'kysely' | 'kyselyHand' | 'drizzle' | 'drizzleHand'
 
 /** One row of the table: a scenario on one relation of one database. */
 export interface ResultRow {
@@ -101,25 +101,33 @@ export function markdownTable(rows: readonly ResultRow[]): string {
   return renderTable(tableCells(rows))
 }
 
-const KYSELY_HEADERS = ['database', 'scenario', 'statements (throughline / hand)', 'throughline on Kysely', 'hand-written Kysely', 'throughline ÷ Kysely', 'KyselyAdapter ÷ KnexAdapter']
+/** The query libraries throughline runs on beside knex, each measured against the same statements written by hand with it. */
+const LIBRARIES = {
+  kysely: { name: 'Kysely', adapter: 'KyselyAdapter', subject: 'kysely', hand: 'kyselyHand' },
+  drizzle: { name: 'Drizzle', adapter: 'DrizzleAdapter', subject: 'drizzle', hand: 'drizzleHand' },
+} as const satisfies Record<string, { name: string; adapter: string; subject: VariantId; hand: VariantId }>
 
 /**
- * The Kysely rows: throughline on Kysely (`KyselyAdapter`) against the same statements written
- * by hand with Kysely, and against throughline on Knex; `undefined` when no row measured them.
+ * The rows of one query library: throughline on it (`KyselyAdapter`, `DrizzleAdapter`) against
+ * the same statements written by hand with it, and against throughline on Knex; `undefined`
+ * when no row measured them.
  */
-export function kyselyTable(rows: readonly ResultRow[]): string | undefined {
-  const lines: string[][] = [KYSELY_HEADERS]
+export function libraryTable(rows: readonly ResultRow[], library: keyof typeof LIBRARIES): string | undefined {
+  const { name, adapter, subject, hand } = LIBRARIES[library]
+  const lines: string[][] = [['database', 'scenario', 'statements (throughline / hand)', `throughline on ${name}`, `hand-written ${name}`, `throughline ÷ ${name}`, `${adapter} ÷ KnexAdapter`]]
   for (const row of rows) {
-    const { throughline, kysely, kyselyHand } = row.cells
-    if (kysely === undefined && kyselyHand === undefined) continue
+    const { throughline } = row.cells
+    const ours = row.cells[subject]
+    const theirs = row.cells[hand]
+    if (ours === undefined && theirs === undefined) continue
     lines.push([
       row.database,
       `${KIND_LABELS[row.kind]}${row.scenario}`,
-      statementsPair(kysely, kyselyHand),
-      formatTime(kysely?.median ?? Number.NaN),
-      formatTime(kyselyHand?.median ?? Number.NaN),
-      ratio(kysely, kyselyHand),
-      ratio(kysely, throughline),
+      statementsPair(ours, theirs),
+      formatTime(ours?.median ?? Number.NaN),
+      formatTime(theirs?.median ?? Number.NaN),
+      ratio(ours, theirs),
+      ratio(ours, throughline),
     ])
   }
   return lines.length === 1 ? undefined : renderTable(lines)
