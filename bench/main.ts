@@ -213,6 +213,7 @@ const peerNotes: string[] = []
 if (peer) {
   const peerOptions = { budget, only: peerOnly, log }
   if (databases.includes('sqlite')) await runPeerSqlite(peerOptions, peerRows)
+  if (databases.includes('postgres') && (pgUrl === undefined || pgUrl === '')) peerNotes.push('PostgreSQL skipped in the peer comparison: set PG_URL to include it')
   if (databases.includes('postgres') && pgUrl !== undefined && pgUrl !== '') {
     const schema = `throughline_peer_${String(process.pid)}`
     const db = knex({ client: 'pg', connection: pgUrl, searchPath: [schema], pool: { min: 1, max: 1 } })
