@@ -24,6 +24,7 @@ export class SqlitePeer implements PeerSubject {
   readonly #names: JoinNames
   readonly #cache = new Map<string, Database.Statement>()
   readonly #setTransaction: (source: number, targets: readonly number[]) => void
+  #pageRows: Database.Statement | undefined
   #statements = 0
 
   constructor(db: Database.Database, names: JoinNames) {
@@ -91,7 +92,9 @@ export class SqlitePeer implements PeerSubject {
 
   listPage(user: number, offset: number, pageSize: number): Promise<PageCard[]> {
     const { table, sourceColumn, targetColumn, targetTable, targetKey } = this.#names
-    const page = this.#statement(`SELECT * FROM ${quote(targetTable)} ORDER BY ${quote(targetKey)} LIMIT ? OFFSET ?`).all(pageSize, offset) as { id: number }[]
+    // The page's own rows are the application's query, not counted, as for the other variants.
+    this.#pageRows ??= this.#db.prepare(`SELECT * FROM ${quote(targetTable)} ORDER BY ${quote(targetKey)} LIMIT ? OFFSET ?`)
+    const page = this.#pageRows.all(pageSize, offset) as { id: number }[]
     const keys = page.map((row) => row.id)
     const inKeys = `${quote(targetColumn)} IN (${list(keys.length)})`
     const counts = this.#statement(`SELECT ${quote(targetColumn)} AS k, count(*) AS fans FROM ${quote(table)} WHERE ${inKeys} GROUP BY ${quote(targetColumn)}`).all(...keys) as { k: number; fans: number }[]
