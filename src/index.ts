@@ -22,6 +22,7 @@ export type {
   InsertTargetInput,
   Key,
   KeyType,
+  LinkConditions,
   LinkSpec,
   LookupOperator,
   OrderTerm,

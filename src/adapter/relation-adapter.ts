@@ -126,6 +126,15 @@ export interface OrderTerm {
 export interface TargetQuery {
   /** Conditions on the target rows, all of which must hold. */
   readonly where: readonly Condition[]
+  /**
+   * Groups of conditions on the target rows (Django's `exclude()`, one group per call): a row
+   * is left out when it meets every condition of a group. A condition on a null column is not
+   * met, so `NOT (rank = 1)` keeps a row whose rank is null, as Django's `exclude(rank=1)`
+   * does (SQL adapters write each condition of a group as `(condition AND column IS NOT NULL)`,
+   * `isnull` ones aside). Each group has at least one condition and no empty `in` list; most
+   * reads have none, and `prefetchTargets` never gets any.
+   */
+  readonly exclude: readonly (readonly Condition[])[]
   /** Order of the rows, ending with the target primary key. */
   readonly orderBy: readonly OrderTerm[]
   /** The most rows to return, or `undefined` for all of them. */
@@ -235,20 +244,45 @@ export interface PrefetchedRow {
 }
 
 /**
+ * Conditions one link meets, all together: on the linked row (`link.target`) and on the join
+ * table's row. A link whose target row is missing meets none.
+ */
+export interface LinkConditions {
+  /** Conditions on the linked rows (`link.target`). */
+  readonly related: readonly Condition[]
+  /** Conditions on the join table's columns. */
+  readonly through: readonly Condition[]
+  /**
+   * Whether a source with no link row at all meets them too, as if it had one link whose every
+   * column is null: Django's LEFT JOIN for `isnull=True` and `=None` across a relation
+   * (`Group.objects.filter(members__id__isnull=True)` matches the groups without members). The
+   * manager sets it when there is at least one condition and every one is `isnull: true`, so
+   * an adapter never reasons about nulls: it also accepts the sources with no link row.
+   */
+  readonly unlinked: boolean
+}
+
+/**
  * A read of the rows of `link.source` (the side returned) by what they are linked to: the
  * Django `Article.objects.filter(publications__title__startswith="S")` family.
  */
 export interface SourceQuery {
   /** Conditions on the returned rows themselves. */
   readonly where: readonly Condition[]
-  /** Conditions on the linked rows (`link.target`). */
-  readonly related: readonly Condition[]
-  /** Conditions on the join table's columns. */
-  readonly through: readonly Condition[]
   /**
-   * `'join'`: one row per matching link (a source linked to two matching targets comes twice,
-   * as Django's query without `distinct()`). `'exists'`: each source with at least one matching
-   * link, once. `'not-exists'`: each source with no matching link (Django's `exclude()`).
+   * What the links of a row must meet, never empty. A row *meets* an entry when one of its
+   * links meets it (or, with `unlinked`, when it has no link row). With `'join'` there is exactly
+   * one entry; with `'exists'` and `'not-exists'` every entry is met by a link of its own, not
+   * necessarily the same one (Django's `exclude(a__x=1, a__y=2)`: each condition is its own
+   * subquery).
+   */
+  readonly links: readonly LinkConditions[]
+  /**
+   * `'join'`: one row per link meeting `links[0]` (a source linked to two matching targets
+   * comes twice, as Django's query without `distinct()`), and one row for each source with no
+   * link row when `unlinked` (a LEFT JOIN). `'exists'`: each source meeting every entry of
+   * `links`, once. `'not-exists'`: each source that does not meet every entry, once (Django's
+   * `exclude()`: `NOT (EXISTS (…) AND EXISTS (…))`).
    */
   readonly mode: 'join' | 'exists' | 'not-exists'
   /** Order of the returned rows; it always ends with their primary key. */
@@ -263,7 +297,7 @@ export interface SourceQuery {
 export interface SelectSourcesInput {
   /** The relation, oriented so that `link.source` is the side whose rows are returned. */
   readonly link: LinkSpec
-  /** Conditions on those rows, on what they link to and on the join table; order and page. */
+  /** Conditions on those rows and on their links; order and page. */
   readonly query: SourceQuery
 }
 

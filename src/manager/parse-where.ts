@@ -90,9 +90,11 @@ export type RowWhere<TRow> = {
  * A `filter()` condition on a model, typed by its row: `{ title: 'Science News' }`,
  * `{ title__startswith: 'Science' }`, `{ id__in: [1, 2] }`, `{ pk: 3 }` or `{ pk: p1 }` (a row
  * stands for its key, as in Django's `filter(publications=p1)`). Every entry must hold.
+ * `null` is `isnull`: across a relation, `{ pk: null }` matches the rows with no link, as
+ * Django's `filter(members=None)`.
  */
 export type Where<M extends AnyModel> = RowWhere<RowOf<M>> & {
-  readonly pk?: KeyOf<M> | string | RowOf<M>
+  readonly pk?: KeyOf<M> | string | RowOf<M> | null
 } & PkLookups<KeyOf<M> | RowOf<M>>
 
 /** A condition on the columns of a through table: `{ invite_reason: 'He is good.' }`. */

@@ -388,6 +388,14 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     return this.query().filter(where)
   }
 
+  /**
+   * The related objects except those meeting every condition of `where` (Django's
+   * `exclude()`); a null column does not meet a condition on it. See {@link RelatedQuery.exclude}.
+   */
+  exclude(where: Where<T>): RelatedQuery<T> {
+    return this.query().exclude(where)
+  }
+
   /** The related objects in the given order. */
   orderBy(...terms: OrderBy<T>[]): RelatedQuery<T> {
     return this.query().orderBy(...terms)

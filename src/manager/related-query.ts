@@ -1,11 +1,11 @@
 import { sliceCount } from './slice-count.js'
-import type { Condition, Key, LinkSpec, OrderTerm, RelationAdapter, Row } from '../adapter/relation-adapter.js'
+import type { Condition, Key, LinkSpec, OrderTerm, RelationAdapter, Row, TargetQuery } from '../adapter/relation-adapter.js'
 import { InvalidArgumentError, LookupError } from '../errors/throughline-error.js'
 import { coerceKey, resolveTargetKey } from '../model/coerce-key.js'
 import { columnNamesOf } from '../model/column-names.js'
 import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
 import { tagRow } from '../model/model-of.js'
-import { assertBindable, matchesNothing, parseCount, parseOrderBy, parseWhere, withKeyOrder, type OrderBy, type Where } from './parse-where.js'
+import { assertBindable, matchesNothing, modelScope, parseConditions, parseCount, parseOrderBy, parseWhere, withKeyOrder, type OrderBy, type Where } from './parse-where.js'
 import { storageCall } from './storage-call.js'
 
 /** What a query needs to read. Internal. */
@@ -18,6 +18,8 @@ export interface QuerySource {
 
 interface QueryState {
   readonly where: readonly Condition[]
+  /** One group per `exclude()`: a row meeting every condition of a group is left out. */
+  readonly exclude: readonly (readonly Condition[])[]
   readonly orderBy: readonly OrderTerm[] | undefined
   readonly limit: number | undefined
   readonly offset: number | undefined
@@ -39,7 +41,7 @@ export class RelatedQuery<T extends AnyModel> {
   readonly #state: QueryState
 
   /** @internal Use `manager.filter()` or `manager.query()`. */
-  constructor(source: QuerySource, state: QueryState = { where: [], orderBy: undefined, limit: undefined, offset: undefined }) {
+  constructor(source: QuerySource, state: QueryState = { where: [], exclude: [], orderBy: undefined, limit: undefined, offset: undefined }) {
     this.#source = source
     this.#state = state
   }
@@ -48,6 +50,25 @@ export class RelatedQuery<T extends AnyModel> {
   filter(where: Where<T>): RelatedQuery<T> {
     const conditions = parseWhere(this.#source.targetModel, where)
     return new RelatedQuery<T>(this.#source, { ...this.#state, where: [...this.#state.where, ...conditions] })
+  }
+
+  /**
+   * Leaves out the rows meeting every condition of `where` (Django's `exclude()`): with two
+   * conditions, a row meeting only one stays. A row whose column is null is not left out by a
+   * condition on that column (`exclude({ rank: 1 })` keeps a null rank), as in Django. Chains
+   * with `filter()` and other `exclude()` calls, each of which must also hold.
+   *
+   * @example
+   * ```ts
+   * await article.publications.filter({ title__startswith: 'Science' }).exclude({ title__in: ['Science News'] }).all()
+   * ```
+   */
+  exclude(where: Where<T>): RelatedQuery<T> {
+    const conditions = parseConditions(modelScope(this.#source.targetModel), where, 'exclude()')
+    // As Django: exclude() with no condition leaves out nothing, and a condition no row meets
+    // (an empty `in` list) leaves out nothing either.
+    if (conditions.length === 0 || matchesNothing(conditions)) return this
+    return new RelatedQuery<T>(this.#source, { ...this.#state, exclude: [...this.#state.exclude, conditions] })
   }
 
   /** Orders the rows: `orderBy('-title', 'id')`. Default is the model's `ordering`, then the primary key. */
@@ -183,12 +204,13 @@ export class RelatedQuery<T extends AnyModel> {
   }
 
   /** The query for the adapter: conditions and order on database columns. */
-  #query(): { where: readonly Condition[]; orderBy: readonly OrderTerm[]; limit: number | undefined; offset: number | undefined } {
+  #query(): TargetQuery {
     const { targetModel, adapter } = this.#source
-    assertBindable(this.#state.where, adapter.capabilities.maxBindParameters, adapter.name)
+    assertBindable([...this.#state.where, ...this.#state.exclude.flat()], adapter.capabilities.maxBindParameters, adapter.name)
     const names = columnNamesOf(targetModel)
     return {
       where: names.conditions(this.#state.where),
+      exclude: this.#state.exclude.map((group) => names.conditions(group)),
       orderBy: names.order(withKeyOrder(targetModel, this.#state.orderBy ?? targetModel.ordering)),
       limit: this.#state.limit,
       offset: this.#state.offset,

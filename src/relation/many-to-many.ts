@@ -1,4 +1,4 @@
-import type { Key, LinkSpec, RelationAdapter, SourceQuery } from '../adapter/relation-adapter.js'
+import type { Condition, Key, LinkSpec, RelationAdapter, SourceQuery } from '../adapter/relation-adapter.js'
 import { DefinitionError, InvalidArgumentError } from '../errors/throughline-error.js'
 import { RelationEvents, type M2MEventFor, type M2MEventName, type M2MListener } from '../events/relation-events.js'
 import { assertBindable, matchesNothing, modelScope, parseConditions, parseOrderBy, withKeyOrder, type ColumnScope, type OrderBy, type ThroughWhere, type Where } from '../manager/parse-where.js'
@@ -12,7 +12,7 @@ import { isIdentifier } from '../model/identifier.js'
 import { tagRow } from '../model/model-of.js'
 import { checkSchema, type SchemaReport } from '../schema/check-schema.js'
 import { Prefetched } from './prefetched.js'
-import { RelationQuery } from './relation-query.js'
+import { RelationQuery, type LinkGroup } from './relation-query.js'
 
 /**
  * What `of()` takes: a whole row of the model or a raw key (for a model with a `Branded` row
@@ -24,6 +24,16 @@ export type SourceInput<S extends AnyModel> = RowOf<S> | KeyOf<S> | (KeyOf<S> ex
 export interface RelationFilterOptions<TThrough extends object> {
   /** Conditions on the join table's columns (Django's `filter(membership__invite_reason=...)`). */
   readonly through?: ThroughWhere<TThrough>
+}
+
+/** Options of {@link Relation.exclude}. */
+export interface RelationExcludeOptions<TThrough extends object> extends RelationFilterOptions<TThrough> {
+  /**
+   * Leave out only the rows with one link meeting every condition together, rather than
+   * Django's rule for `exclude()` across a relation (each condition met by a link of its own).
+   * Django writes it `exclude(publications__in=Publication.objects.filter(...))`.
+   */
+  readonly sameLink?: boolean
 }
 
 /** Options of {@link Relation.prefetch}. */
@@ -249,10 +259,23 @@ export class Relation<S extends AnyModel, T extends AnyModel, TThrough extends o
   }
 
   /**
-   * The rows of this side's model that have no link matching the conditions, like Django's
-   * `Article.objects.exclude(publications=p2)`; rows with no links at all included.
+   * The rows of this side's model except those matching the conditions, like Django's
+   * `Article.objects.exclude(publications=p2)`; rows with no links at all included. As in
+   * Django, each condition (each entry of `where` and of `through`) is its own subquery: a row
+   * is left out when every condition is met by one of its links, not necessarily the same one
+   * (`exclude({ title__startswith: 'Science', title__contains: 'Python' })` leaves out an
+   * article in "Science News" and in "The Python Journal"). With `sameLink`, only the rows
+   * with one link meeting every condition are left out. With no condition, the rows with no
+   * link are returned.
+   *
+   * @example
+   * ```ts
+   * await publications.exclude({ pk: p2 }).all()                     // articles not in p2
+   * await members.exclude({ name: 'Bob' }, { through: { invite_reason: 'Awesome' } }).all()
+   * await members.exclude({ name: 'Bob' }, { through: { invite_reason: 'Awesome' }, sameLink: true }).all()
+   * ```
    */
-  exclude(where: Where<T> = {}, options: RelationFilterOptions<TThrough> = {}): RelationQuery<S> {
+  exclude(where: Where<T> = {}, options: RelationExcludeOptions<TThrough> = {}): RelationQuery<S> {
     return this.#query('not-exists', where, options)
   }
 
@@ -280,7 +303,7 @@ export class Relation<S extends AnyModel, T extends AnyModel, TThrough extends o
       const adapter = this.#requireAdapter()
       assertBindable(where, adapter.capabilities.maxBindParameters, adapter.name)
       const names = columnNamesOf(target)
-      const query = { where: names.conditions(where), orderBy: names.order(orderBy), limit: undefined, offset: undefined }
+      const query = { where: names.conditions(where), exclude: [], orderBy: names.order(orderBy), limit: undefined, offset: undefined }
       const rows = await storageCall(adapter, () => adapter.prefetchTargets({ link: this.link, sources: keys, query }))
       for (const { source, row } of rows) grouped.get(source)?.push(tagRow(names.fromStorage(row), target) as RowOf<T>)
     }
@@ -339,12 +362,26 @@ export class Relation<S extends AnyModel, T extends AnyModel, TThrough extends o
     })
   }
 
-  #query(mode: SourceQuery['mode'], where: Where<T>, options: RelationFilterOptions<TThrough>): RelationQuery<S> {
-    const related = parseConditions(modelScope(this.target), where, mode === 'join' ? 'filter()' : 'exclude()')
-    const through = options.through === undefined ? [] : parseConditions(this.#core.throughScope, options.through, 'through')
+  #query(mode: SourceQuery['mode'], where: Where<T>, options: RelationExcludeOptions<TThrough>): RelationQuery<S> {
+    const context = mode === 'join' ? 'filter()' : 'exclude()'
+    const relatedScope = modelScope(this.target)
+    const throughScope = this.#core.throughScope
+    const related = parseConditions(relatedScope, where, context)
+    const through = options.through === undefined ? [] : parseConditions(throughScope, options.through, 'through')
+    let links: LinkGroup[] = [{ related, through }]
+    // Django's exclude() across a multi-valued relation: one subquery per condition (a `range`
+    // is one condition, its two bounds on one link). filter() keeps them on one link.
+    if (mode === 'not-exists' && options.sameLink !== true && related.length + through.length > 0) {
+      const entries = (scope: ColumnScope, object: object | undefined, name: string): Condition[][] =>
+        object === undefined ? [] : Object.keys(object).map((key) => parseConditions(scope, { [key]: (object as Record<string, unknown>)[key] }, name))
+      links = [
+        ...entries(relatedScope, where, context).map((conditions) => ({ related: conditions, through: [] })),
+        ...entries(throughScope, options.through, 'through').map((conditions) => ({ related: [], through: conditions })),
+      ]
+    }
     return new RelationQuery<S>(
       { adapter: this.#requireAdapter(), link: this.link, model: this.source, related: this.target, through: this.#core.throughNames },
-      { where: [], related, through, mode, orderBy: undefined, limit: undefined, offset: undefined },
+      { where: [], links, mode, orderBy: undefined, limit: undefined, offset: undefined },
     )
   }
 

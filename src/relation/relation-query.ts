@@ -1,5 +1,5 @@
 import { sliceCount } from '../manager/slice-count.js'
-import type { Key, LinkSpec, OrderTerm, RelationAdapter, Row, SourceQuery } from '../adapter/relation-adapter.js'
+import type { Condition, Key, LinkConditions, LinkSpec, OrderTerm, RelationAdapter, Row, SourceQuery } from '../adapter/relation-adapter.js'
 import { coerceKey } from '../model/coerce-key.js'
 import { columnNamesOf, type ColumnNames } from '../model/column-names.js'
 import type { AnyModel, KeyOf, RowOf } from '../model/define-model.js'
@@ -19,7 +19,10 @@ export interface RelationQuerySource {
   readonly through: ColumnNames
 }
 
-type QueryState = Omit<SourceQuery, 'orderBy'> & { readonly orderBy: readonly OrderTerm[] | undefined }
+/** Conditions one link meets together, on properties (the manager works out `unlinked`). Internal. */
+export type LinkGroup = Omit<LinkConditions, 'unlinked'>
+
+type QueryState = Omit<SourceQuery, 'orderBy' | 'links'> & { readonly links: readonly LinkGroup[]; readonly orderBy: readonly OrderTerm[] | undefined }
 
 /**
  * A lazy, immutable read of the rows of one side of a relation by what they are linked to:
@@ -128,27 +131,39 @@ export class RelationQuery<M extends AnyModel> {
 
   /**
    * The query for the adapter, on database columns, or `undefined` when nothing can match (then
-   * no statement runs). An empty `in` list matches no link: `filter()` then matches no row, and
-   * `exclude()` every row, read with a link condition that no link meets (its source column is
-   * never null).
+   * no statement runs). An empty `in` list matches no link: a `filter()` with one then matches
+   * no row, and an `exclude()` with one every row (its AND of subqueries never holds), read
+   * with a link condition that no link meets (its source column is never null).
    */
   #query(): SourceQuery | undefined {
     const { model, link, related, through } = this.#source
     const state = this.#state
     if (state.limit === 0 || matchesNothing(state.where)) return undefined
     const { adapter } = this.#source
-    assertBindable([...state.where, ...state.related, ...state.through], adapter.capabilities.maxBindParameters, adapter.name)
+    assertBindable([...state.where, ...state.links.flatMap((group) => [...group.related, ...group.through])], adapter.capabilities.maxBindParameters, adapter.name)
     const names = columnNamesOf(model)
+    const relatedNames = columnNamesOf(related)
     const query: SourceQuery = {
       ...state,
       where: names.conditions(state.where),
-      related: columnNamesOf(related).conditions(state.related),
-      through: through.conditions(state.through),
+      links: state.links.map((group) => ({
+        related: relatedNames.conditions(group.related),
+        through: through.conditions(group.through),
+        unlinked: meetsWithoutLink([...group.related, ...group.through]),
+      })),
       orderBy: names.order(withKeyOrder(model, state.orderBy ?? model.ordering)),
     }
-    if (!matchesNothing(state.related) && !matchesNothing(state.through)) return query
+    if (!state.links.some((group) => matchesNothing(group.related) || matchesNothing(group.through))) return query
     if (state.mode !== 'not-exists') return undefined
-    return { ...query, related: [], through: [{ column: link.sourceColumn, op: 'isnull', value: true }] }
+    return { ...query, links: [{ related: [], through: [{ column: link.sourceColumn, op: 'isnull', value: true }], unlinked: false }] }
   }
 }
 
+/**
+ * Whether a row with no link meets `conditions`, as Django's LEFT JOIN has it: its link's
+ * columns are all null, which meets `isnull: true` and nothing else. No condition at all keeps
+ * requiring a link (`relation.filter()` reads the linked rows).
+ */
+function meetsWithoutLink(conditions: readonly Condition[]): boolean {
+  return conditions.length > 0 && conditions.every((condition) => condition.op === 'isnull' && condition.value === true)
+}

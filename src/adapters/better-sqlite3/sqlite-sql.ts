@@ -1,4 +1,4 @@
-import type { Condition, Key, KeyType, LinkSpec, OrderTerm, SourceQuery, TableSpec, TargetQuery } from '../../adapter/relation-adapter.js'
+import type { Condition, Key, KeyType, LinkConditions, LinkSpec, OrderTerm, SourceQuery, TableSpec, TargetQuery } from '../../adapter/relation-adapter.js'
 import { keysJson } from '../sqlite/keys-json.js'
 import type { SqliteValue } from './sqlite-database.js'
 
@@ -138,6 +138,23 @@ function conditions(alias: string, uuid: UuidColumns, terms: readonly Condition[
   return sql
 }
 
+/**
+ * The `exclude()` groups on one table, each as ` AND NOT (…)`: every condition but `isnull` also
+ * requires its column not null (as Django's exclude() on nullable columns), so that a null
+ * column fails it rather than make the NOT unknown and drop the row.
+ */
+function excluded(alias: string, uuid: UuidColumns, groups: readonly (readonly Condition[])[], parameters: SqliteValue[]): string {
+  let sql = ''
+  for (const group of groups) {
+    const terms = group.map((term) => {
+      const sqlTerm = condition(alias, uuid, term, parameters)
+      return term.op === 'isnull' ? sqlTerm : `(${sqlTerm} AND ${alias}.${quote(term.column)} IS NOT NULL)`
+    })
+    sql += ` AND NOT (${terms.join(' AND ')})`
+  }
+  return sql
+}
+
 function orderBy(alias: string, terms: readonly OrderTerm[]): string {
   // SQLite sorts NULLs first ascending and last descending, as the memory adapter does.
   return terms.length === 0 ? '' : ` ORDER BY ${terms.map(({ column, direction }) => `${alias}.${quote(column)} COLLATE BINARY ${direction.toUpperCase()}`).join(', ')}`
@@ -176,6 +193,7 @@ export function targetsSql(link: LinkSpec, source: Key, query: TargetQuery, sele
   const parameters: SqliteValue[] = [source]
   let sql = `SELECT ${columnsOf(T, link.target, selection)} ${linkedTargets(link)} WHERE ${L}.${quote(link.sourceColumn)} = ?`
   sql += conditions(T, uuidColumns(link.target), query.where, parameters)
+  sql += excluded(T, uuidColumns(link.target), query.exclude, parameters)
   if (selection === 'count') return { sql, parameters }
   return { sql: sql + orderBy(T, query.orderBy) + page(query.limit, query.offset, parameters), parameters }
 }
@@ -197,20 +215,35 @@ export function prefetchSql(link: LinkSpec, sources: readonly Key[], query: Targ
 
 /**
  * The rows of the link's source table selected by what they are linked to: joined (one row per
- * matching link) or with `EXISTS` / `NOT EXISTS` (each row once), as the Knex adapter writes it.
+ * matching link; a LEFT JOIN when rows with no link match too) or with `EXISTS` / `NOT EXISTS`
+ * (each row once), as the Knex adapter writes it.
  */
 export function sourcesSql(link: LinkSpec, query: SourceQuery, selection: Selection): SqlText {
   const { source, target } = link
   const parameters: SqliteValue[] = []
-  const linked = (): string =>
-    conditions(L, linkUuidColumns(link), query.through, parameters) + conditions(T, uuidColumns(target), query.related, parameters)
+  const linked = ({ related, through }: LinkConditions): string =>
+    conditions(L, linkUuidColumns(link), through, parameters) + conditions(T, uuidColumns(target), related, parameters)
+  const ofSource = `${L}.${quote(link.sourceColumn)} = ${S}.${quote(source.primaryKey)}`
   const joinTarget = `JOIN ${quote(target.table)} AS ${T} ON ${T}.${quote(target.primaryKey)} = ${L}.${quote(link.targetColumn)}`
   let sql = `SELECT ${columnsOf(S, source, selection)} FROM ${quote(source.table)} AS ${S}`
-  if (query.mode === 'join') {
-    sql += ` JOIN ${quote(link.table)} AS ${L} ON ${L}.${quote(link.sourceColumn)} = ${S}.${quote(source.primaryKey)} ${joinTarget} WHERE true${linked()}`
+  const [first] = query.links
+  if (query.mode === 'join' && first !== undefined) {
+    if (!first.unlinked) sql += ` JOIN ${quote(link.table)} AS ${L} ON ${ofSource} ${joinTarget} WHERE true${linked(first)}`
+    else {
+      // A row with no link row comes once, with nulls for L; a link to a missing row never matches.
+      sql += ` LEFT JOIN ${quote(link.table)} AS ${L} ON ${ofSource} LEFT ${joinTarget}`
+      sql += ` WHERE (${L}.${quote(link.sourceColumn)} IS NULL OR (${T}.${quote(target.primaryKey)} IS NOT NULL${linked(first)}))`
+    }
   } else {
-    const exists = `SELECT 1 FROM ${quote(link.table)} AS ${L} ${joinTarget} WHERE ${L}.${quote(link.sourceColumn)} = ${S}.${quote(source.primaryKey)}${linked()}`
-    sql += ` WHERE ${query.mode === 'exists' ? '' : 'NOT '}EXISTS (${exists})`
+    const exists = (entry: LinkConditions): string => `EXISTS (SELECT 1 FROM ${quote(link.table)} AS ${L} ${joinTarget} WHERE ${ofSource}${linked(entry)})`
+    if (query.links.length === 1 && first !== undefined && !first.unlinked) {
+      // The common read, one entry met by a link, keeps its plain EXISTS / NOT EXISTS.
+      sql += ` WHERE ${query.mode === 'exists' ? '' : 'NOT '}${exists(first)}`
+    } else {
+      const noLink = `NOT EXISTS (SELECT 1 FROM ${quote(link.table)} AS ${L} WHERE ${ofSource})`
+      const met = query.links.map((entry) => (entry.unlinked ? `(${exists(entry)} OR ${noLink})` : exists(entry))).join(' AND ')
+      sql += ` WHERE ${query.mode === 'exists' ? '' : 'NOT '}(${met})`
+    }
   }
   sql += conditions(S, uuidColumns(source), query.where, parameters)
   if (selection === 'count') return { sql, parameters }

@@ -8,6 +8,7 @@ import type {
   InsertTargetInput,
   Key,
   KeyType,
+  LinkConditions,
   LinkSpec,
   PrefetchedRow,
   PrefetchTargetsInput,
@@ -32,6 +33,7 @@ import { isIdentifier } from '../../model/identifier.js'
 import type { TableDescription } from '../../schema/table-description.js'
 import { chunks, inlinedBytes, largestInlined } from '../sql/chunks.js'
 import { compareOrd } from '../sql/compare-ord.js'
+import { excludedFragment } from '../sql/condition-fragment.js'
 import { describeKnexTable } from './describe-table.js'
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from '../sql/exact-keys.js'
 import { exactKeysQuery } from './exact-keys.js'
@@ -684,6 +686,7 @@ export class KnexAdapter implements RelationAdapter {
     const { dialect } = this.#shared
     const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, [bindKey(source)], link.source.keyType)
     const builder = this.#linkedTargets(db, link, sourceCondition, query.where)
+    for (const group of query.exclude) builder.whereRaw(...raw(excludedFragment(dialect, T, uuidColumns(link.target), group)))
     if (!ordered) return builder
     this.#orderBy(builder, T, link.target, query.orderBy)
     if (query.limit !== undefined) builder.limit(query.limit)
@@ -704,31 +707,66 @@ export class KnexAdapter implements RelationAdapter {
 
   /**
    * The source reads: the rows of `S` (the link's source table) by their links `L` and linked
-   * rows `T`, as a join (one row per matching link), or with EXISTS / NOT EXISTS (each row once).
+   * rows `T`, as a join (one row per matching link; a LEFT JOIN when rows with no link match
+   * too), or with EXISTS / NOT EXISTS (each row once).
    */
   #sourcesQuery(db: Knex, { link, query }: SelectSourcesInput, ordered: boolean): Knex.QueryBuilder {
     const { dialect } = this.#shared
     const { source, target } = link
-    const linked = (builder: Knex.QueryBuilder): void => {
-      for (const condition of query.through) applyCondition(builder, dialect, L, linkUuidColumns(link), condition)
-      for (const condition of query.related) applyCondition(builder, dialect, T, uuidColumns(target), condition)
+    const linked = (builder: Knex.QueryBuilder, { related, through }: LinkConditions): void => {
+      for (const condition of through) applyCondition(builder, dialect, L, linkUuidColumns(link), condition)
+      for (const condition of related) applyCondition(builder, dialect, T, uuidColumns(target), condition)
     }
     const builder = db({ [S]: source.table })
-    if (query.mode === 'join') {
-      builder
-        .join({ [L]: link.table }, `${L}.${link.sourceColumn}`, `${S}.${source.primaryKey}`)
-        .join({ [T]: target.table }, `${T}.${target.primaryKey}`, `${L}.${link.targetColumn}`)
-      linked(builder)
+    const [first] = query.links
+    if (query.mode === 'join' && first !== undefined) {
+      if (!first.unlinked) {
+        builder
+          .join({ [L]: link.table }, `${L}.${link.sourceColumn}`, `${S}.${source.primaryKey}`)
+          .join({ [T]: target.table }, `${T}.${target.primaryKey}`, `${L}.${link.targetColumn}`)
+        linked(builder, first)
+      } else {
+        // A row with no link row comes once, with nulls for L; a link to a missing row never matches.
+        builder
+          .leftJoin({ [L]: link.table }, `${L}.${link.sourceColumn}`, `${S}.${source.primaryKey}`)
+          .leftJoin({ [T]: target.table }, `${T}.${target.primaryKey}`, `${L}.${link.targetColumn}`)
+          .where((either) => {
+            either.whereNull(`${L}.${link.sourceColumn}`).orWhere((linkedRow) => {
+              linkedRow.whereNotNull(`${T}.${target.primaryKey}`)
+              linked(linkedRow, first)
+            })
+          })
+      }
     } else {
-      const exists = function (this: Knex.QueryBuilder): void {
+      const exists = (conditions: LinkConditions) =>
+        function (this: Knex.QueryBuilder): void {
+          this.select(db.raw('1'))
+            .from({ [L]: link.table })
+            .join({ [T]: target.table }, `${T}.${target.primaryKey}`, `${L}.${link.targetColumn}`)
+            .whereRaw('?? = ??', [`${L}.${link.sourceColumn}`, `${S}.${source.primaryKey}`])
+          linked(this, conditions)
+        }
+      const noLink = function (this: Knex.QueryBuilder): void {
         this.select(db.raw('1'))
           .from({ [L]: link.table })
-          .join({ [T]: target.table }, `${T}.${target.primaryKey}`, `${L}.${link.targetColumn}`)
           .whereRaw('?? = ??', [`${L}.${link.sourceColumn}`, `${S}.${source.primaryKey}`])
-        linked(this)
       }
-      if (query.mode === 'exists') builder.whereExists(exists)
-      else builder.whereNotExists(exists)
+      if (query.links.length === 1 && first !== undefined && !first.unlinked) {
+        // The common read, one entry met by a link, keeps its plain EXISTS / NOT EXISTS.
+        if (query.mode === 'exists') builder.whereExists(exists(first))
+        else builder.whereNotExists(exists(first))
+      } else {
+        const met = (all: Knex.QueryBuilder): void => {
+          for (const conditions of query.links) {
+            all.where((entry) => {
+              entry.whereExists(exists(conditions))
+              if (conditions.unlinked) entry.orWhereNotExists(noLink)
+            })
+          }
+        }
+        if (query.mode === 'exists') builder.where(met)
+        else builder.whereNot(met)
+      }
     }
     for (const condition of query.where) applyCondition(builder, dialect, S, uuidColumns(source), condition)
     if (!ordered) return builder

@@ -6,6 +6,7 @@ import type {
   InsertLinksInput,
   InsertTargetInput,
   Key,
+  LinkConditions,
   LinkSpec,
   OrderTerm,
   PrefetchedRow,
@@ -302,7 +303,7 @@ export class MemoryAdapter implements RelationAdapter {
         for (const id of [...join.idsWhere(link.sourceColumn, source)].sort(byNumber)) {
           const targetId = targets.rowIdOfKey((join.rows.get(id)!)[link.targetColumn])
           const row = targetId === undefined ? undefined : targets.rows.get(targetId)
-          if (row !== undefined && query.where.every((condition) => matches(row, condition))) found.push({ source, row })
+          if (row !== undefined && query.where.every((condition) => matches(row, condition)) && !excluded(row, query.exclude)) found.push({ source, row })
         }
       }
       // A stable sort: within one source, rows keep the query's order.
@@ -435,17 +436,24 @@ export class MemoryAdapter implements RelationAdapter {
     const rows: Row[] = []
     for (const [, row] of [...sources.rows].sort(([a], [b]) => a - b)) {
       if (!query.where.every((condition) => matches(row, condition))) continue
-      let hits = 0
-      for (const id of join.idsWhere(link.sourceColumn, row[link.source.primaryKey])) {
-        const linkRow = join.rows.get(id)!
-        if (!query.through.every((condition) => matches(linkRow, condition))) continue
-        const targetId = targets?.rowIdOfKey(linkRow[link.targetColumn])
-        const target = targetId === undefined ? undefined : targets?.rows.get(targetId)
-        if (target === undefined || !query.related.every((condition) => matches(target, condition))) continue
-        hits++
-        if (query.mode !== 'join') break
+      const ids = [...join.idsWhere(link.sourceColumn, row[link.source.primaryKey])]
+      // How many of the row's links meet `conditions`; a row with no link row meets `unlinked` ones once.
+      const hits = ({ related, through, unlinked }: LinkConditions, all: boolean): number => {
+        if (ids.length === 0) return unlinked ? 1 : 0
+        let count = 0
+        for (const id of ids) {
+          const linkRow = join.rows.get(id)!
+          if (!through.every((condition) => matches(linkRow, condition))) continue
+          const targetId = targets?.rowIdOfKey(linkRow[link.targetColumn])
+          const target = targetId === undefined ? undefined : targets?.rows.get(targetId)
+          if (target === undefined || !related.every((condition) => matches(target, condition))) continue
+          count++
+          if (!all) break
+        }
+        return count
       }
-      const times = query.mode === 'join' ? hits : (hits > 0) === (query.mode === 'exists') ? 1 : 0
+      const met = (): boolean => query.links.every((conditions) => hits(conditions, false) > 0)
+      const times = query.mode === 'join' ? hits(query.links[0]!, true) : met() === (query.mode === 'exists') ? 1 : 0
       for (let index = 0; index < times; index++) rows.push(row)
     }
     if (!paged) return rows
@@ -462,7 +470,7 @@ export class MemoryAdapter implements RelationAdapter {
     for (const id of [...join.idsWhere(link.sourceColumn, source)].sort(byNumber)) {
       const targetId = targets.rowIdOfKey((join.rows.get(id)!)[link.targetColumn])
       const row = targetId === undefined ? undefined : targets.rows.get(targetId)
-      if (row !== undefined && query.where.every((condition) => matches(row, condition))) rows.push(row)
+      if (row !== undefined && query.where.every((condition) => matches(row, condition)) && !excluded(row, query.exclude)) rows.push(row)
     }
     const sorted = query.orderBy.length === 0 ? rows : sortRows(rows, query.orderBy)
     const offset = query.offset ?? 0
@@ -510,6 +518,11 @@ function sortRows(rows: Row[], orderBy: readonly OrderTerm[]): Row[] {
 /** A row's own value for a column: never one inherited from `Object.prototype`. */
 function cell(row: Row, column: string): unknown {
   return Object.hasOwn(row, column) ? row[column] : undefined
+}
+
+/** Whether `row` meets every condition of one of the `exclude` groups (two-valued: null meets none but `isnull`). */
+function excluded(row: Row, exclude: readonly (readonly Condition[])[]): boolean {
+  return exclude.some((group) => group.every((condition) => matches(row, condition)))
 }
 
 function matches(row: Row, { column, op, value }: Condition): boolean {

@@ -1,6 +1,6 @@
 import type { Condition } from '../../adapter/relation-adapter.js'
 import type { SqlDialect, SqlFragment, StringComparison } from './sql-dialect.js'
-import { fragment } from './sql-fragment.js'
+import { allOf, and, fragment } from './sql-fragment.js'
 
 const RANGE: Readonly<Record<'gt' | 'gte' | 'lt' | 'lte', StringComparison>> = { gt: '>', gte: '>=', lt: '<', lte: '<=' }
 
@@ -42,3 +42,18 @@ export function conditionFragment(dialect: SqlDialect, alias: string, uuid: Read
   }
 }
 
+
+/**
+ * `NOT (…)` of one `exclude()` group on the table aliased `alias`: true for a row that does
+ * not meet every condition. Each condition but `isnull` also requires its column not null (as
+ * Django's exclude() does on nullable columns), so that a null column fails the condition
+ * rather than make the NOT unknown and drop the row.
+ */
+export function excludedFragment(dialect: SqlDialect, alias: string, uuid: ReadonlySet<string>, group: readonly Condition[]): SqlFragment {
+  const parts = group.map((condition) => {
+    const part = conditionFragment(dialect, alias, uuid, condition)
+    return condition.op === 'isnull' ? part : and(part, fragment('?? IS NOT NULL', `${alias}.${condition.column}`))
+  })
+  const all = allOf(parts) ?? fragment('1 = 1')
+  return { sql: `NOT (${all.sql})`, bindings: all.bindings }
+}

@@ -7,6 +7,7 @@ import type {
   InsertTargetInput,
   Key,
   KeyType,
+  LinkConditions,
   LinkSpec,
   OrderTerm,
   PrefetchedRow,
@@ -33,7 +34,7 @@ import type { TableDescription } from '../../schema/table-description.js'
 import { describeSqliteTable } from '../sqlite/describe-sqlite-table.js'
 import { chunks, inlinedBytes, largestInlined } from './chunks.js'
 import { compareOrd } from './compare-ord.js'
-import { conditionFragment } from './condition-fragment.js'
+import { conditionFragment, excludedFragment } from './condition-fragment.js'
 import { describeMysqlTable, describePostgresTable, type CatalogRow } from './describe-sql-table.js'
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from './exact-keys.js'
 import { ProbeRows } from './probe-rows.js'
@@ -749,55 +750,78 @@ export class FragmentAdapter<H> implements RelationAdapter {
   /** ` FROM target t JOIN link l … WHERE …` of the targets linked from one source. */
   #targetsFrom({ link, source, query }: SelectTargetsInput): SqlFragment {
     const sourceCondition = this.#shared.dialect.keysIn(`${L}.${link.sourceColumn}`, [source], link.source.keyType)
-    return this.#linkedTargets(link, sourceCondition, query.where)
+    return this.#linkedTargets(link, sourceCondition, query.where, query.exclude)
   }
 
   /** The target table `T` joined to the link table `L`, for the sources in `sourceCondition`. */
-  #linkedTargets(link: LinkSpec, sourceCondition: SqlFragment, where: readonly Condition[]): SqlFragment {
+  #linkedTargets(link: LinkSpec, sourceCondition: SqlFragment, where: readonly Condition[], exclude: readonly (readonly Condition[])[] = []): SqlFragment {
     const { dialect } = this.#shared
     const target = link.target
-    const conditions = allOf([sourceCondition, ...where.map((condition) => conditionFragment(dialect, T, uuidColumns(target), condition))])
+    const uuid = uuidColumns(target)
+    const conditions = allOf([
+      sourceCondition,
+      ...where.map((condition) => conditionFragment(dialect, T, uuid, condition)),
+      ...exclude.map((group) => excludedFragment(dialect, T, uuid, group)),
+    ])
     return joinFragments(
       [fragment(' FROM ?? AS ?? INNER JOIN ?? AS ?? ON ?? = ?? WHERE ', target.table, T, link.table, L, `${L}.${link.targetColumn}`, `${T}.${target.primaryKey}`), conditions ?? fragment('1 = 1')],
       '',
     )
   }
 
-  /** ` FROM source s …`: the source reads, as a join (one row per matching link), or with EXISTS / NOT EXISTS (each row once). */
+  /**
+   * ` FROM source s …`: the source reads, as a join (one row per matching link; a LEFT JOIN when
+   * rows with no link match too), or with EXISTS / NOT EXISTS (each row once).
+   */
   #sourcesFrom({ link, query }: SelectSourcesInput): SqlFragment {
     const { dialect } = this.#shared
     const { source, target } = link
-    const linkedConditions = [
-      ...query.through.map((condition) => conditionFragment(dialect, L, linkUuidColumns(link), condition)),
-      ...query.related.map((condition) => conditionFragment(dialect, T, uuidColumns(target), condition)),
+    const linkedConditions = ({ related, through }: LinkConditions): SqlFragment[] => [
+      ...through.map((condition) => conditionFragment(dialect, L, linkUuidColumns(link), condition)),
+      ...related.map((condition) => conditionFragment(dialect, T, uuidColumns(target), condition)),
     ]
+    const ofSource = fragment('?? = ??', `${L}.${link.sourceColumn}`, `${S}.${source.primaryKey}`)
     const own = query.where.map((condition) => conditionFragment(dialect, S, uuidColumns(source), condition))
     const parts = [fragment(' FROM ?? AS ??', source.table, S)]
     let where: SqlFragment | undefined
-    if (query.mode === 'join') {
+    const [first] = query.links
+    if (query.mode === 'join' && first !== undefined) {
+      const joinType = first.unlinked ? 'LEFT' : 'INNER'
       parts.push(
-        fragment(' INNER JOIN ?? AS ?? ON ?? = ??', link.table, L, `${L}.${link.sourceColumn}`, `${S}.${source.primaryKey}`),
-        fragment(' INNER JOIN ?? AS ?? ON ?? = ??', target.table, T, `${T}.${target.primaryKey}`, `${L}.${link.targetColumn}`),
+        fragment(` ${joinType} JOIN ?? AS ?? ON ?? = ??`, link.table, L, `${L}.${link.sourceColumn}`, `${S}.${source.primaryKey}`),
+        fragment(` ${joinType} JOIN ?? AS ?? ON ?? = ??`, target.table, T, `${T}.${target.primaryKey}`, `${L}.${link.targetColumn}`),
       )
-      where = allOf([...linkedConditions, ...own])
+      if (!first.unlinked) where = allOf([...linkedConditions(first), ...own])
+      else {
+        // A row with no link row comes once, with nulls for L; a link to a missing row never matches.
+        const linked = allOf([fragment('?? IS NOT NULL', `${T}.${target.primaryKey}`), ...linkedConditions(first)])!
+        where = allOf([or(fragment('?? IS NULL', `${L}.${link.sourceColumn}`), linked), ...own])
+      }
     } else {
-      const exists = joinFragments(
-        [
-          fragment(
-            `${query.mode === 'exists' ? 'EXISTS' : 'NOT EXISTS'} (SELECT 1 FROM ?? AS ?? INNER JOIN ?? AS ?? ON ?? = ?? WHERE `,
-            link.table,
-            L,
-            target.table,
-            T,
-            `${T}.${target.primaryKey}`,
-            `${L}.${link.targetColumn}`,
-          ),
-          allOf([fragment('?? = ??', `${L}.${link.sourceColumn}`, `${S}.${source.primaryKey}`), ...linkedConditions]) ?? fragment('1 = 1'),
-          fragment(')'),
-        ],
-        '',
-      )
-      where = allOf([exists, ...own])
+      const exists = (conditions: LinkConditions, negated: boolean): SqlFragment =>
+        joinFragments(
+          [
+            fragment(
+              `${negated ? 'NOT EXISTS' : 'EXISTS'} (SELECT 1 FROM ?? AS ?? INNER JOIN ?? AS ?? ON ?? = ?? WHERE `,
+              link.table,
+              L,
+              target.table,
+              T,
+              `${T}.${target.primaryKey}`,
+              `${L}.${link.targetColumn}`,
+            ),
+            allOf([ofSource, ...linkedConditions(conditions)])!,
+            fragment(')'),
+          ],
+          '',
+        )
+      const noLink = joinFragments([fragment('NOT EXISTS (SELECT 1 FROM ?? AS ?? WHERE ', link.table, L), ofSource, fragment(')')], '')
+      // The common read, one entry met by a link, keeps its plain EXISTS / NOT EXISTS.
+      if (query.links.length === 1 && first !== undefined && !first.unlinked) where = allOf([exists(first, query.mode === 'not-exists'), ...own])
+      else {
+        const met = allOf(query.links.map((conditions) => (conditions.unlinked ? or(exists(conditions, false), noLink) : exists(conditions, false)))) ?? fragment('1 = 1')
+        where = allOf([query.mode === 'exists' ? met : { sql: `NOT (${met.sql})`, bindings: met.bindings }, ...own])
+      }
     }
     if (where !== undefined) parts.push(fragment(' WHERE '), where)
     return joinFragments(parts, '')

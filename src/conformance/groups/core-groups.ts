@@ -1,6 +1,7 @@
 import type { ConformanceOptions } from '../conformance-options.js'
 import { addConformance } from './add-conformance.js'
 import { errorsConformance } from './errors-conformance.js'
+import { excludeIsnullConformance } from './exclude-isnull-conformance.js'
 import { getOrCreateConformance } from './get-or-create-conformance.js'
 import { largeCallsConformance } from './large-calls-conformance.js'
 import { lookupsConformance } from './lookups-conformance.js'
@@ -28,5 +29,6 @@ export const coreGroups: readonly ((options: ConformanceOptions) => void)[] = [
   lookupsConformance,
   largeCallsConformance,
   queriesConformance,
+  excludeIsnullConformance,
   prefetchConformance,
 ]
