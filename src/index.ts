@@ -131,6 +131,7 @@ export {
   type AutoThroughRow,
   type ManyToManyOptions,
   type PrefetchOptions,
+  type RelationExcludeOptions,
   type RelationFilterOptions,
   type SourceInput,
   type ThroughInfo,

@@ -119,6 +119,16 @@ describe('types: filter()', () => {
     // @ts-expect-error unknown lookup
     manager.filter({ name__like: 'a%' })
   })
+
+  it('types exclude() on the manager and its queries, as filter()', async () => {
+    const manager = collectors.of(1)
+    expectTypeOf(await manager.exclude({ name__in: ['a', 'b'] }).all()).toEqualTypeOf<Account[]>()
+    expectTypeOf(await manager.filter({ id__gte: 2 }).exclude({ pk: 3 }).exclude({ name: null }).ids()).toEqualTypeOf<number[]>()
+    // @ts-expect-error unknown column
+    manager.exclude({ colour: 'red' })
+    // @ts-expect-error a name is a string
+    manager.query().exclude({ name__gt: 3 })
+  })
 })
 
 describe('types: events', () => {
@@ -148,6 +158,9 @@ describe('types: queries across the relation', () => {
     expectTypeOf(await collectors.filter({ name__startswith: 'a' }).all()).toEqualTypeOf<Shop[]>()
     expectTypeOf(await collectors.reverse.filter({ name: 'kfc' }).distinct().all()).toEqualTypeOf<Account[]>()
     expectTypeOf(await collectors.exclude({ pk: 1 }).ids()).toEqualTypeOf<number[]>()
+    expectTypeOf(await collectors.exclude({ pk: 1, name: 'x' }, { sameLink: true }).ids()).toEqualTypeOf<number[]>()
+    // Django's filter(members=None): the rows with no link.
+    expectTypeOf(await collectors.filter({ pk: null }).all()).toEqualTypeOf<Shop[]>()
     expectTypeOf(await collectors.filter({ pk__in: [{ id: 1, name: 'alice' }, 2] }).count()).toEqualTypeOf<number>()
   })
 
