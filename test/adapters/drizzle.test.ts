@@ -4,7 +4,8 @@ import { DrizzleAdapter } from '../../src/adapters/drizzle/index.js'
 import { createJoinTable, createTable } from '../../src/adapters/knex/index.js'
 import { modelTable } from '../../src/conformance/index.js'
 import { defineModel, InvalidArgumentError, isThroughlineError, manyToMany, type AdapterLogEvent } from '../../src/index.js'
-import { drizzleTargets, type DrizzleConnection } from '../helpers/drizzle-targets.js'
+import { drizzleTargets } from '../helpers/drizzle-targets.js'
+import type { LibraryConnection } from '../helpers/library-targets.js'
 import { dropTables, reportSkippedTargets } from '../helpers/knex-targets.js'
 
 // What only the Drizzle adapter does: running inside the caller's Drizzle transaction on
@@ -28,7 +29,7 @@ interface ServerDrizzle {
 
 for (const target of drizzleTargets) {
   describe.skipIf(!target.enabled)(`DrizzleAdapter on ${target.name}`, () => {
-    let connection: DrizzleConnection
+    let connection: LibraryConnection<object>
     let db: object
 
     beforeAll(async () => {
@@ -38,7 +39,7 @@ for (const target of drizzleTargets) {
       await createTable(connection.knex, modelTable(Interview, { title: 'string' }))
       await createTable(connection.knex, { ...modelTable(User, { action: 'string' }), table: 'dz_audit' })
       await createJoinTable(connection.knex, favorites)
-      db = connection.drizzle()
+      db = connection.client()
     })
 
     afterAll(async () => {
@@ -220,7 +221,7 @@ describe('DrizzleAdapter', () => {
   it('refuses a bind limit too small to work with', () => {
     const db = drizzleTargets[0]!.connect()
     try {
-      expect(() => new DrizzleAdapter(db.drizzle(), { maxBindParameters: 3 })).toThrow('maxBindParameters')
+      expect(() => new DrizzleAdapter(db.client(), { maxBindParameters: 3 })).toThrow('maxBindParameters')
     } finally {
       void db.close()
     }

@@ -5,7 +5,8 @@ import { createJoinTable, createTable, dropJoinTable, KyselyAdapter } from '../.
 import { modelTable } from '../../src/conformance/index.js'
 import { defineModel, defineThrough, manyToMany, MigrationError, type TableSchema } from '../../src/index.js'
 import { dropTables, reportSkippedTargets } from '../helpers/knex-targets.js'
-import { kyselyTargets, type KyselyConnection } from '../helpers/kysely-targets.js'
+import { kyselyTargets } from '../helpers/kysely-targets.js'
+import type { LibraryConnection } from '../helpers/library-targets.js'
 
 // The schema helpers of throughline/kysely: tables made with Kysely's schema builder read in
 // the catalog exactly as the Knex helper's do, and the join-table helpers run as a Kysely
@@ -66,13 +67,13 @@ reportSkippedTargets('kysely-schema')
 
 for (const target of kyselyTargets) {
   describe.skipIf(!target.enabled)(`Kysely schema helpers on ${target.name}`, () => {
-    let connection: KyselyConnection
+    let connection: LibraryConnection<Kysely<unknown>>
     let db: Kysely<unknown>
 
     beforeAll(async () => {
       connection = target.connect()
       await dropTables(connection.knex, TABLES)
-      db = connection.kysely()
+      db = connection.client()
     })
 
     afterAll(async () => {

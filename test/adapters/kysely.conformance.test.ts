@@ -1,53 +1,13 @@
-import { afterAll, afterEach, beforeEach, describe, it } from 'vitest'
 import { KyselyAdapter } from '../../src/adapters/kysely/index.js'
-import { runAdapterConformance, type ConformanceOptions } from '../../src/conformance/index.js'
-import { reportSkippedTargets, SchemaKeeper, seedRows } from '../helpers/knex-targets.js'
-import { kyselyTargets, type KyselyConnection } from '../helpers/kysely-targets.js'
+import { kyselyTargets } from '../helpers/kysely-targets.js'
+import { runLibraryConformance } from '../helpers/library-targets.js'
 
 // The whole conformance suite on KyselyAdapter, on every database the Knex suite runs on:
-// SQLite always, PostgreSQL and MySQL/MariaDB when their URLs are set. knex stays the harness
-// (it creates the tables, empties them between tests, reads rows for inspection and seeds the
-// large calls) on the same database, so that the adapter under test never checks itself.
-// SQLite runs again on join tables without foreign keys. On the servers the suite runs in
-// `npm run test:long` (THROUGHLINE_LONG=1), both table styles, which keeps `npm test` under five
-// minutes: the Knex suite already runs there on the same servers, and SQLite proves the adapter.
-reportSkippedTargets('kysely conformance')
+// SQLite always (again on join tables without foreign keys), PostgreSQL and MySQL/MariaDB when
+// their URLs are set. On the servers the suite runs in `npm run test:long` (THROUGHLINE_LONG=1),
+// both table styles, which keeps `npm test` under five minutes: the Knex suite already runs
+// there on the same servers, and SQLite proves the adapter.
 const long = process.env.THROUGHLINE_LONG === '1'
 if (!long) console.info('[kysely conformance] PostgreSQL and MariaDB: in npm run test:long (THROUGHLINE_LONG=1).')
 
-for (const target of kyselyTargets) {
-  describe.skipIf(!target.enabled || (target.name !== 'sqlite' && !long))(`kysely ${target.name}`, () => {
-    let connection: KyselyConnection | undefined
-    let keeper: SchemaKeeper | undefined
-    const connect = (): { connection: KyselyConnection; keeper: SchemaKeeper } => {
-      connection ??= target.connect()
-      keeper ??= new SchemaKeeper(connection.knex)
-      return { connection, keeper }
-    }
-
-    afterAll(async () => {
-      await connection?.close()
-    })
-
-    const options: ConformanceOptions = {
-      name: `kysely(${target.name})`,
-      test: { describe, it, beforeEach, afterEach },
-      createAdapter: async (schema) => {
-        const { connection, keeper } = connect()
-        await keeper.ensure(schema)
-        await keeper.empty(schema)
-        return new KyselyAdapter(connection.kysely())
-      },
-      inspect: async (table) => connect().connection.knex(table).select('*'),
-      seedRows: async (table, rows) => {
-        const { connection, keeper } = connect()
-        await seedRows(connection.knex, keeper.schemaOf(table), table, rows)
-      },
-      largeCount: 100_000,
-    }
-    runAdapterConformance(options)
-    if (target.name === 'sqlite' || long) {
-      runAdapterConformance({ ...options, name: `kysely(${target.name}) without foreign keys`, joinTables: 'without-foreign-keys' })
-    }
-  })
-}
+runLibraryConformance('kysely', kyselyTargets, (db) => new KyselyAdapter(db), { servers: long, sqliteWithoutForeignKeys: true })

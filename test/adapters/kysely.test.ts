@@ -6,7 +6,8 @@ import { KyselyAdapter, kyselyModel } from '../../src/adapters/kysely/index.js'
 import { modelTable } from '../../src/conformance/index.js'
 import { InvalidArgumentError, isThroughlineError, manyToMany, type AdapterLogEvent } from '../../src/index.js'
 import { dropTables, reportSkippedTargets } from '../helpers/knex-targets.js'
-import { kyselyTargets, type KyselyConnection } from '../helpers/kysely-targets.js'
+import { kyselyTargets } from '../helpers/kysely-targets.js'
+import type { LibraryConnection } from '../helpers/library-targets.js'
 
 // What only the Kysely adapter does: running inside the caller's Kysely transaction (a
 // savepoint per call), telling the database from the Kysely instance, and its options. The
@@ -28,7 +29,7 @@ reportSkippedTargets('kysely')
 
 for (const target of kyselyTargets) {
   describe.skipIf(!target.enabled)(`KyselyAdapter on ${target.name}`, () => {
-    let connection: KyselyConnection
+    let connection: LibraryConnection<Kysely<unknown>>
     let db: Kysely<DB>
 
     beforeAll(async () => {
@@ -38,7 +39,7 @@ for (const target of kyselyTargets) {
       await createTable(connection.knex, modelTable(Interview, { title: 'string' }))
       await createTable(connection.knex, { ...modelTable(User, { action: 'string' }), table: 'ky_audit' })
       await createJoinTable(connection.knex, favorites)
-      db = connection.kysely()
+      db = connection.client()
     })
 
     afterAll(async () => {

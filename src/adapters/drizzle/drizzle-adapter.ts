@@ -1,4 +1,4 @@
-import { DrizzleError, DrizzleQueryError, is, sql, type SQL } from 'drizzle-orm'
+import { DrizzleError, DrizzleQueryError, is, Param, SQL, sql, StringChunk, type SQLChunk } from 'drizzle-orm'
 import { MySqlDialect, MySqlTransaction } from 'drizzle-orm/mysql-core'
 import { PgDialect, PgTransaction } from 'drizzle-orm/pg-core'
 import { SQLiteDialect, SQLiteTransaction } from 'drizzle-orm/sqlite-core'
@@ -125,26 +125,41 @@ function drizzleDialect(db: DrizzleLike): SqlDialect {
   throw new InvalidArgumentError('DrizzleAdapter supports Drizzle databases on SQLite, PostgreSQL and MySQL/MariaDB (sqlite-core, pg-core and mysql-core dialects).')
 }
 
-/** A fragment as Drizzle SQL: each `??` becomes `sql.identifier` (a dotted name, its quoted parts), each `?` a parameter. */
+/**
+ * A fragment as Drizzle SQL: each `??` becomes `sql.identifier` (a dotted name, its quoted
+ * parts), each `?` a `Param`. Built from chunks directly, one object per value, and the text
+ * between values shared when it repeats (the `, ` of a key list): a statement of 65 535 keys
+ * would otherwise make several objects per key, which a call of a million keys kept alive
+ * chunk after chunk until the collector ran.
+ */
 function toDrizzle(part: SqlFragment, bind: (value: unknown) => unknown): SQL {
-  const chunks: SQL[] = []
+  const chunks: SQLChunk[] = []
+  const texts = new Map<string, StringChunk>()
+  const text = (value: string): StringChunk => {
+    let chunk = texts.get(value)
+    if (chunk === undefined) {
+      chunk = new StringChunk(value)
+      texts.set(value, chunk)
+    }
+    return chunk
+  }
   let last = 0
   let index = 0
   for (const match of part.sql.matchAll(/\?\??/g)) {
-    if (match.index > last) chunks.push(sql.raw(part.sql.slice(last, match.index)))
+    if (match.index > last) chunks.push(text(part.sql.slice(last, match.index)))
     const binding = part.bindings[index++]
     if (match[0] === '??') {
       const names = String(binding).split('.')
       chunks.push(sql.join(names.map((name) => sql.identifier(name)), sql.raw('.')))
     } else {
-      // A Param, never a bare value: Drizzle's tag would spread an array into a list, and a
+      // A Param, never a bare value: Drizzle would spread an array into a list, and a
       // PostgreSQL key list is one array parameter.
-      chunks.push(sql`${sql.param(bind(binding))}`)
+      chunks.push(new Param(bind(binding)))
     }
     last = match.index + match[0].length
   }
-  if (last < part.sql.length) chunks.push(sql.raw(part.sql.slice(last)))
-  return sql.join(chunks)
+  if (last < part.sql.length) chunks.push(text(part.sql.slice(last)))
+  return new SQL(chunks)
 }
 
 // Statements whose rows are read: on SQLite they go through all(), the others through run().
