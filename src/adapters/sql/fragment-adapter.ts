@@ -328,7 +328,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
     for (const [column, value] of Object.entries(values)) if (value !== undefined) extra[column] = value
     if (dialect.insertPairs !== undefined) {
       // One statement whatever the number of pairs, which inserts only pairs whose rows exist.
-      const insert = pairs.length === 1 && dialect.name === 'pg' ? pgOnePairInsert(link, pairs[0]!, extra) : dialect.insertPairs(link, pairs, extra)
+      const insert = dialect.insertPairs(link, pairs, extra)
       const result = await this.#alone(db, () => this.#statement(db, insert))
       // A driver that leaves the count out (kysely-pglite-dialect does when no row changed) inserted none.
       return input.count === true ? (result.affected ?? 0) : undefined
@@ -830,47 +830,6 @@ export class FragmentAdapter<H> implements RelationAdapter {
 
 // An operation run outside a transaction: retried as a write call's transaction is.
 const ALONE: TransactionOptions = { retry: true }
-
-// The type a key is bound as on PostgreSQL: integers as bigint, so that a key beyond an integer
-// column's 32 bits matches no row instead of failing the statement (as the dialect's arrays).
-const PG_KEY_TYPES: Readonly<Record<KeyType, string>> = { integer: 'bigint', bigint: 'bigint', string: 'text', uuid: 'uuid' }
-
-/**
- * The INSERT of one pair on PostgreSQL (a toggle, an add of one target): a SELECT from the
- * source and target tables on the two keys, so that, as the dialect's `unnest … WHERE EXISTS`
- * form, nothing is inserted when either row is missing and a duplicate is skipped. PostgreSQL
- * plans and runs it in far less server time than the unnest form (its array function,
- * ordinality sort and two semi-joins: an insert and a delete of one pair took 335–340 µs of
- * server CPU, 200–220 µs with this one), which made throughline's toggles slower than
- * hand-written ones that also send BEGIN and COMMIT (bench: "through + extra columns: toggles").
- */
-function pgOnePairInsert(link: LinkSpec, [source, target]: readonly [Key, Key], extra: Readonly<Record<string, unknown>>): SqlFragment {
-  const extraColumns = Object.keys(extra)
-  const columns = ['??', '??', ...extraColumns.map(() => '??')].join(', ')
-  const values = extraColumns.map(() => ', ?').join('')
-  const conflict = link.unique ? ' ON CONFLICT (??, ??) DO NOTHING' : ''
-  const sourceType = PG_KEY_TYPES[link.source.keyType]
-  const targetType = PG_KEY_TYPES[link.target.keyType]
-  // The keys are inserted as given (bound twice), as the unnest form inserts them.
-  return fragment(
-    `INSERT INTO ?? (${columns}) SELECT ?::${sourceType}, ?::${targetType}${values} FROM ?? AS ts, ?? AS tt ` +
-      `WHERE ?? = ?::${sourceType} AND ?? = ?::${targetType}${conflict}`,
-    link.table,
-    link.sourceColumn,
-    link.targetColumn,
-    ...extraColumns,
-    source,
-    target,
-    ...extraColumns.map((column) => extra[column]),
-    link.source.table,
-    link.target.table,
-    `ts.${link.source.primaryKey}`,
-    source,
-    `tt.${link.target.primaryKey}`,
-    target,
-    ...(link.unique ? [link.sourceColumn, link.targetColumn] : []),
-  )
-}
 
 // Whether a MySQL-protocol server has INSERT ... RETURNING, asked once per database handle.
 const returningSupport = new WeakMap<object, Promise<boolean>>()
