@@ -110,6 +110,8 @@ export {
   type AnyModel,
   type Branded,
   type BrandOf,
+  type ColumnConverter,
+  type ColumnConverters,
   type DefaultRow,
   type KeyOf,
   type KeyTypeFor,

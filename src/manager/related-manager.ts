@@ -582,8 +582,10 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
   #throughValue(column: string, property: string, value: unknown, where: string): unknown {
     const model = this.#context.core.through.references.get(column)
     if (model !== undefined && value !== null) return resolveTargetKey(value, model, 'add')
-    assertColumnValue(value, where, property)
-    return value
+    // Checked as stored: a converter may store a value no column holds as it is (JSON text of an object).
+    const stored = this.#context.core.throughNames.encode(property, value)
+    assertColumnValue(stored, where, property)
+    return stored
   }
 
   /**
@@ -605,7 +607,8 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       if (value === undefined) continue
       if (column === targetModel.primaryKey) values[column] = value === null ? null : coerceKey(value, targetModel)
       else {
-        assertColumnValue(value, where, column)
+        // Checked as stored (converted); the row keeps the property's value, converted at the boundary.
+        assertColumnValue(columnNamesOf(targetModel).encode(column, value), where, column)
         values[column] = value
       }
     }

@@ -59,6 +59,47 @@ export type KeyTypeFor<V> = [V] extends [bigint]
 /** An ordering term on a column: `'title'` ascending, `'-title'` descending. */
 export type OrderingTerm<TRow> = (keyof TRow & string) | `-${keyof TRow & string}`
 
+/**
+ * How one property's values are converted between the row and its database column, like
+ * Django's `from_db_value` and `get_prep_value`: a `Date` property stored as epoch seconds, a
+ * boolean stored as `0`/`1`, an object stored as JSON text. Give one per property in the
+ * `converters` option of a model or through table.
+ *
+ * throughline calls it at the storage boundary, the same for every adapter: `fromDatabase` on
+ * each value of every row read back (targets, sources, `create()`'s row, `throughRows()`,
+ * prefetched rows); `toDatabase` on each value written (`create()` and update values,
+ * `throughDefaults` and through column defaults) or compared (`filter()` and `exclude()` values
+ * of `exact`, `in`, `range` and the comparisons; the string lookups and `isnull` compare with
+ * the stored text as given). `null` is no value and is never converted.
+ *
+ * @example
+ * ```ts
+ * const epochSeconds: ColumnConverter<Date> = {
+ *   fromDatabase: (stored) => (stored instanceof Date ? stored : new Date(Number(stored) * 1000)),
+ *   toDatabase: (value) => Math.floor(value.getTime() / 1000),
+ * }
+ * const Event = defineModel<EventRow>('Event', { converters: { startsAt: epochSeconds } })
+ * ```
+ */
+export interface ColumnConverter<V = unknown> {
+  /**
+   * The property's value from the value the adapter read. Adapters and databases differ in
+   * what they return for one column (a `Date` or a string for a timestamp, a number or a
+   * boolean for a flag): take every form, and return a value already decoded as it is. A
+   * throw fails the read with `M2M_INVALID_DEFINITION`.
+   */
+  fromDatabase(stored: unknown): V
+  /**
+   * The value to store, or to compare stored values with, for a property's value: a string,
+   * a finite number, a bigint, a boolean, a `Date` or binary data, which every adapter binds.
+   * A throw fails the call with `M2M_INVALID_ARGUMENT` (`M2M_INVALID_LOOKUP` in a filter).
+   */
+  toDatabase(value: V): unknown
+}
+
+/** The `converters` option of a model or through table with rows of type `TRow`. */
+export type ColumnConverters<TRow> = { readonly [K in keyof TRow & string]?: ColumnConverter<NonNullable<TRow[K]>> }
+
 /** Options of {@link defineModel}. */
 export interface ModelOptionsBase<TRow extends object, TPk extends keyof TRow & string> {
   /** The table that holds the rows. Default is the model name in lower case. */
@@ -85,6 +126,12 @@ export interface ModelOptionsBase<TRow extends object, TPk extends keyof TRow & 
    * ```
    */
   readonly columnNames?: Readonly<Partial<Record<keyof TRow & string, string>>>
+  /**
+   * How the values of some properties are converted between rows and columns (see
+   * {@link ColumnConverter}): `{ startsAt: epochSeconds }`. Rows read back hold the converted
+   * values, and values written or compared are converted back, on every adapter.
+   */
+  readonly converters?: ColumnConverters<TRow>
   /** Default order of related rows, like Django's `Meta.ordering`. Default is the primary key. */
   readonly ordering?: readonly OrderingTerm<TRow>[]
   /** A class whose instances are rows of this model, so that `instanceof` tells models apart. */
@@ -126,6 +173,8 @@ export interface Model<
    * option, Django's `db_column`); empty when every property is its own column.
    */
   readonly columnNames: Readonly<Record<string, string>>
+  /** The converter of each property that has one (the `converters` option); empty for none. */
+  readonly converters: Readonly<Record<string, ColumnConverter>>
   /** Default ordering of related rows, on row properties. */
   readonly ordering: readonly { readonly column: string; readonly direction: 'asc' | 'desc' }[]
   /** The class given in the options, if any. */
@@ -220,7 +269,7 @@ export function defineModel<
       return Object.freeze({ column, direction: descending ? ('desc' as const) : ('asc' as const) })
     }),
   )
-  const names = ColumnNames.define(name, options.columnNames, columns, [primaryKey, ...ordering.map((term) => term.column)])
+  const names = ColumnNames.define(name, options.columnNames, columns, [primaryKey, ...ordering.map((term) => term.column)], options.converters)
   const describeRow = options.describe
   const model: Model<TRow, TPk, TName> = {
     name,
@@ -229,6 +278,7 @@ export function defineModel<
     keyType,
     columns,
     columnNames: names.toRecord(),
+    converters: names.convertersRecord(),
     ordering,
     class: options.class,
     spec: Object.freeze({

@@ -1,5 +1,5 @@
 import { DefinitionError } from '../errors/throughline-error.js'
-import type { AnyModel } from './define-model.js'
+import type { AnyModel, ColumnConverter, ColumnConverters } from './define-model.js'
 import { ColumnNames, registerColumnNames } from './column-names.js'
 import { isIdentifier } from './identifier.js'
 
@@ -54,6 +54,12 @@ export interface ThroughOptions<TRow extends object> {
    * is its own column.
    */
   readonly columnNames?: Readonly<Partial<Record<keyof TRow & string, string>>>
+  /**
+   * How the values of some properties are converted between link rows and columns (see
+   * {@link ColumnConverter}): the rows of `throughRows()` hold the converted values, and
+   * `throughDefaults`, column defaults and through conditions are converted back.
+   */
+  readonly converters?: ColumnConverters<TRow>
 }
 
 /** A through (join) table with extra columns: rows of type `TRow`. */
@@ -72,6 +78,8 @@ export interface Through<TRow extends object = Record<string, unknown>> {
   readonly unique: boolean
   /** The database column of each property whose column has another name (the `columnNames` option). */
   readonly columnNames: Readonly<Record<string, string>>
+  /** The converter of each property that has one (the `converters` option). */
+  readonly converters: Readonly<Record<string, ColumnConverter>>
   /** Type-only: the row type. Never set at run time. */
   readonly $row?: TRow
 }
@@ -116,7 +124,7 @@ export function defineThrough<TRow extends object = Record<string, unknown>>(
     throw new DefinitionError(`${where}: the primary key "${primaryKey}" cannot also be a foreign key or an extra column.`)
   }
   // Other columns of the join table may be renamed too (a database default the rows carry).
-  const names = ColumnNames.define(where, options.columnNames, undefined, all)
+  const names = ColumnNames.define(where, options.columnNames, undefined, all, options.converters)
   const through: Through<TRow> = Object.freeze({
     name,
     table: options.table,
@@ -125,6 +133,7 @@ export function defineThrough<TRow extends object = Record<string, unknown>>(
     columns,
     unique: options.unique ?? true,
     columnNames: names.toRecord(),
+    converters: names.convertersRecord(),
   })
   registerColumnNames(through, names)
   return through

@@ -1,8 +1,8 @@
-import { entityKind, getTableColumns, getTableName, is, Table, type Column, type InferSelectModel } from 'drizzle-orm'
+import { Column, entityKind, getTableColumns, getTableName, is, Table, type InferSelectModel } from 'drizzle-orm'
 import { toCamelCase, toSnakeCase } from 'drizzle-orm/casing'
 import type { KeyType } from '../../adapter/relation-adapter.js'
 import { DefinitionError } from '../../errors/throughline-error.js'
-import type { AnyModel, Model, ModelOptions, OrderingTerm, PlainRow } from '../../model/define-model.js'
+import type { AnyModel, ColumnConverter, Model, ModelOptions, OrderingTerm, PlainRow } from '../../model/define-model.js'
 import { defineModel } from '../../model/define-model.js'
 import { defineThrough, type Through, type ThroughColumn, type ThroughOptions } from '../../model/define-through.js'
 
@@ -120,6 +120,7 @@ export function drizzleModel<
     keyType,
     columns: [...read.columns.keys()],
     columnNames: read.columnNames,
+    converters: read.converters,
     ...(options.ordering === undefined ? {} : { ordering: options.ordering }),
     ...(options.class === undefined ? {} : { class: options.class }),
     ...(options.describe === undefined ? {} : { describe: options.describe }),
@@ -182,6 +183,7 @@ export function drizzleThrough<TTable extends Table>(name: string, table: TTable
     foreignKeys: options.foreignKeys,
     columns: columns as ThroughOptions<DrizzleRow<TTable>>['columns'] & object,
     columnNames: read.columnNames as ThroughOptions<DrizzleRow<TTable>>['columnNames'] & object,
+    converters: read.converters as ThroughOptions<DrizzleRow<TTable>>['converters'] & object,
     ...(options.unique === undefined ? {} : { unique: options.unique }),
   })
 }
@@ -193,6 +195,8 @@ interface TableReading {
   readonly columns: ReadonlyMap<string, Column>
   /** The database column of each property whose column has another name. */
   readonly columnNames: Readonly<Record<string, string>>
+  /** The converter of each property whose Drizzle column converts its values. */
+  readonly converters: Readonly<Record<string, ColumnConverter>>
   /** The properties of the columns marked `.primaryKey()`. */
   readonly primary: readonly string[]
   /** Whether the table declares a primary key over several columns (`primaryKey({ columns })`). */
@@ -223,8 +227,113 @@ function readTable(where: string, table: unknown, casing: DrizzleCasing | undefi
     const stored = column.keyAsName && casing !== undefined ? (casing === 'snake_case' ? toSnakeCase(column.name) : toCamelCase(column.name)) : column.name
     if (stored !== property) columnNames[property] = stored
   }
+  const converters: Record<string, ColumnConverter> = {}
+  for (const [property, column] of columns) {
+    const converter = drizzleConverter(column)
+    if (converter !== undefined) converters[property] = converter
+  }
   const primary = [...columns].filter(([, column]) => column.primary).map(([property]) => property)
-  return { table: name, columns, columnNames, primary, composite: primary.length === 0 && hasCompositeKey(table) }
+  return { table: name, columns, columnNames, converters, primary, composite: primary.length === 0 && hasCompositeKey(table) }
+}
+
+// Drizzle's conversions of column values (`mapFromDriverValue`, `mapToDriverValue`) are applied
+// by Drizzle's own queries only; throughline reads and writes through any adapter, so the model
+// carries them as converters. A column class that overrides neither has no conversion.
+function conversion(column: Column, method: 'mapFromDriverValue' | 'mapToDriverValue'): ((value: unknown) => unknown) | undefined {
+  const own: unknown = Reflect.get(column, method)
+  if (typeof own !== 'function' || own === Reflect.get(Column.prototype, method)) return undefined
+  return (value) => (own as (this: Column, value: unknown) => unknown).call(column, value)
+}
+
+// Number columns of 32 bits or floats: every driver reads them as numbers already, so Drizzle's
+// conversion (from a string) never applies and the model keeps the fast path of no converter.
+const NATIVE_NUMBER = /^(integer|int|smallint|tinyint|mediumint|serial|smallserial|real|double|double precision|float)\b/i
+
+/**
+ * The converter of a Drizzle column, or `undefined` for a column without a conversion. Each
+ * adapter returns what its driver reads, which differs by database and client (a `timestamptz`
+ * is a `Date` through knex and a string through Drizzle's node-postgres session; an SQLite
+ * `timestamp_ms` is a number; a MariaDB `DATETIME` a `Date` or a string), so Drizzle's decoding
+ * applies only to a value not yet of the type Drizzle gives the column: a `Date` for a `date`
+ * column, a boolean, a number, a bigint, a string, an array, binary data; for a `json` column,
+ * anything but a string (the JSON a driver parsed already). A custom type is always decoded.
+ */
+function drizzleConverter(column: Column): ColumnConverter | undefined {
+  const from = conversion(column, 'mapFromDriverValue')
+  const to = comparableDate(column) ?? conversion(column, 'mapToDriverValue')
+  if (from === undefined && to === undefined && column.dataType !== 'json') return undefined
+  if (to === undefined && column.dataType === 'number' && NATIVE_NUMBER.test(column.getSQLType())) return undefined
+  const decoded = isDecoded(column.dataType)
+  // A JSON column Drizzle does not decode (MySQL's `json()`, which MariaDB returns as text) is
+  // parsed here, so that its rows hold the JSON value on every database.
+  const decode = from ?? (column.dataType === 'json' ? parseJson : (value: unknown) => value)
+  return {
+    fromDatabase: (stored) => (decoded(stored) ? stored : decode(stored)),
+    toDatabase: to ?? ((value) => value),
+  }
+}
+
+/** Whether a value read for a column of Drizzle's `dataType` is already of the type its rows hold. */
+function isDecoded(dataType: string): (value: unknown) => boolean {
+  switch (dataType) {
+    case 'date':
+      return (value) => value instanceof Date
+    case 'boolean':
+    case 'number':
+    case 'bigint':
+    case 'string':
+      return (value) => typeof value === dataType
+    case 'json':
+      return (value) => typeof value !== 'string' && !(value instanceof Uint8Array)
+    case 'array':
+      return (value) => Array.isArray(value)
+    case 'buffer':
+      return (value) => value instanceof Uint8Array
+    default:
+      return () => false
+  }
+}
+
+/**
+ * How a server date column in `mode: 'date'` stores a `Date`: the instant Drizzle stores, in a
+ * form every adapter also compares right. Drizzle's own form is an ISO string (UTC), but SQL
+ * adapters compare a string with a column as text (PostgreSQL `::text COLLATE "C"`, MySQL
+ * `CAST(... AS BINARY)`), where `2025-03-01T10:00:00.000Z` does not sort with the database's
+ * `2025-03-01 10:00:00`. So a PostgreSQL `timestamptz` takes the `Date` itself (an instant,
+ * which the driver sends with its offset), and the columns without a time zone take the text
+ * the database prints for the UTC wall-clock time Drizzle stores (PostgreSQL trims zero
+ * fractions, MySQL prints `fsp` digits), which is also the text they parse.
+ */
+function comparableDate(column: Column): ((value: unknown) => unknown) | undefined {
+  const config = column as Column & { readonly withTimezone?: boolean; readonly fsp?: number }
+  switch (column.columnType) {
+    case 'PgTimestamp':
+      return config.withTimezone === true ? (value) => value : (value) => utcText(value, 'trim')
+    case 'PgDate':
+    case 'MySqlDate':
+      return (value) => utcText(value, 'day')
+    case 'MySqlDateTime':
+    case 'MySqlTimestamp':
+      return (value) => utcText(value, config.fsp ?? 0)
+    default:
+      return undefined
+  }
+}
+
+/** A Date's UTC wall-clock time as `YYYY-MM-DD HH:MM:SS[.fff]`, to the day, or with `fsp` digits or trimmed ones. */
+function utcText(value: unknown, fraction: 'day' | 'trim' | number): string {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new TypeError(`expected a valid Date, got ${typeof value}`)
+  const iso = value.toISOString()
+  const day = iso.slice(0, 10)
+  if (fraction === 'day') return day
+  const digits = iso.slice(20, 23)
+  const fractional = fraction === 'trim' ? digits.replace(/0+$/, '') : `${digits}000`.slice(0, fraction)
+  return `${day} ${iso.slice(11, 19)}${fractional === '' ? '' : `.${fractional}`}`
+}
+
+function parseJson(value: unknown): unknown {
+  const text = value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value
+  return typeof text === 'string' ? JSON.parse(text) : text
 }
 
 /** The one column marked primary, `undefined` for none or a composite key. */
