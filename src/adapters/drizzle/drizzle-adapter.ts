@@ -68,7 +68,7 @@ const roots = new WeakMap<object, Handle>()
 const locks = new WeakMap<object, ConnectionLock>()
 
 /**
- * A {@link RelationAdapter} over a Drizzle database, for SQLite (`drizzle-orm/better-sqlite3`),
+ * A `RelationAdapter` (see throughline's root entry) over a Drizzle database, for SQLite (`drizzle-orm/better-sqlite3`),
  * PostgreSQL (`drizzle-orm/node-postgres`) and MySQL/MariaDB (`drizzle-orm/mysql2`), with the
  * statements, limits and semantics of the Knex and Kysely adapters. Every statement is built
  * with Drizzle's `sql` tag: identifiers quoted by Drizzle's dialect, every value a bound

@@ -50,7 +50,7 @@ const DIALECTS: Readonly<Record<KyselyDialectName, SqlDialect>> = { sqlite: sqli
 const ADAPTER_CLASSES: Readonly<Record<string, KyselyDialectName>> = { SqliteAdapter: 'sqlite', PostgresAdapter: 'pg', MysqlAdapter: 'mysql' }
 
 /**
- * A {@link RelationAdapter} over a Kysely instance: SQLite (`SqliteDialect` on better-sqlite3),
+ * A `RelationAdapter` (see throughline's root entry) over a Kysely instance: SQLite (`SqliteDialect` on better-sqlite3),
  * PostgreSQL (`PostgresDialect` on pg) and MySQL/MariaDB (`MysqlDialect` on mysql2), with the
  * statements, limits and semantics of the Knex adapter. Pass your `Kysely<DB>`, or a transaction
  * of yours (`db.transaction().execute((trx) => …)`) to run throughline's calls inside it: each
