@@ -43,6 +43,7 @@ export type {
 } from './adapter/relation-adapter.js'
 export { DEFAULT_RETRY_POLICY, retryConflicts, retryDelay, retryPolicy, type RetryEvent, type RetryPolicy } from './adapter/retry-policy.js'
 export { adapterLogger, type AdapterLogEvent, type AdapterLogger } from './adapter/adapter-log.js'
+export { TransactionContext } from './adapter/transaction-context.js'
 export { MemoryAdapter } from './adapters/memory/memory-adapter.js'
 export {
   DefinitionError,

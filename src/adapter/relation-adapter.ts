@@ -357,6 +357,13 @@ export interface TransactionOptions {
    * always be run again: they re-read what they decide from, and their events are sent again.
    */
   readonly retry?: boolean
+  /**
+   * Whether calls made on the root adapter from inside `work` join this transaction (code other
+   * than the manager's runs there: a listener, the caller's work). Default `true`. The manager
+   * passes `false` when no listener runs inside, so that the adapter need not track the async
+   * context (see `TransactionContext`), which slows every promise of the process while it is on.
+   */
+  readonly joinable?: boolean
 }
 
 /**

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
 import type {
   AdapterCapabilities,
   DeleteLinksInput,
@@ -22,6 +21,7 @@ import type {
 } from '../../adapter/relation-adapter.js'
 import { adapterLogger, type AdapterLogger } from '../../adapter/adapter-log.js'
 import { retryConflicts, retryPolicy, type RetryEvent, type RetryPolicy } from '../../adapter/retry-policy.js'
+import { TransactionContext } from '../../adapter/transaction-context.js'
 import { InvalidArgumentError, StorageError, ThroughlineError, UnknownColumnError } from '../../errors/throughline-error.js'
 import { withoutColumn } from '../../adapter/without-column.js'
 import { coerceSpecKey, readStoredKey } from '../../model/coerce-key.js'
@@ -77,7 +77,7 @@ interface Shared {
 // The transaction of the current async context. Code that runs inside a call's transaction (an
 // m2m listener) and uses the root adapter joins that transaction, as the Knex and memory
 // adapters do: on one connection, waiting for the transaction to end would never end.
-const current = new AsyncLocalStorage<Scope>()
+const current = new TransactionContext<Scope>()
 
 // SQLite's own limit on `?` parameters (since 3.32). Key lists never come near it: they travel
 // as one JSON parameter each; only a `filter({ x__in: [...] })` list binds one per value.
@@ -243,14 +243,15 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     const active = this.#activeScope()
     if (active !== undefined) return this.#savepoint(active, work)
     const attempt = { nested: false }
-    if (options.retry !== true) return this.#transactionOnce(work, attempt)
+    const joinable = options.joinable !== false
+    if (options.retry !== true) return this.#transactionOnce(work, attempt, joinable)
     // Another process held the database past the busy timeout: run the whole call again, in a
     // new transaction. Only a transaction of ours: a savepoint in the caller's transaction
     // cannot be, the caller's snapshot and writes are the caller's to run again.
-    return retryConflicts(this.#shared.retry, (error) => !attempt.nested && isSqliteBusy(error), () => this.#transactionOnce(work, attempt), this.#onRetry())
+    return retryConflicts(this.#shared.retry, (error) => !attempt.nested && isSqliteBusy(error), () => this.#transactionOnce(work, attempt, joinable), this.#onRetry())
   }
 
-  async #transactionOnce<R>(work: (adapter: RelationAdapter) => Promise<R>, attempt: { nested: boolean }): Promise<R> {
+  async #transactionOnce<R>(work: (adapter: RelationAdapter) => Promise<R>, attempt: { nested: boolean }, joinable: boolean): Promise<R> {
     const { database, state } = this.#shared
     const wait = state.lock.acquire()
     if (wait !== undefined) await wait
@@ -267,7 +268,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       const scope: Scope = { database, open: true, savepoints: 0 }
       let result: R
       try {
-        result = await current.run(scope, () => work(new BetterSqlite3Adapter(database, {}, this.#shared, scope)))
+        result = await current.run(scope, joinable, () => work(new BetterSqlite3Adapter(database, {}, this.#shared, scope)))
       } catch (error) {
         scope.open = false
         this.#undo(nested ? 'ROLLBACK TO throughline' : 'ROLLBACK', nested ? 'RELEASE throughline' : undefined)
@@ -519,7 +520,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       if (!scope.open) throw new InvalidArgumentError('This better-sqlite3 transaction has already finished; use the adapter it was opened from.')
       return scope
     }
-    const joined = current.getStore()
+    const joined = current.current()
     return joined !== undefined && joined.open && joined.database === this.#shared.database ? joined : undefined
   }
 

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
 import type { Knex } from 'knex'
 import type {
   AdapterCapabilities,
@@ -25,6 +24,7 @@ import type {
 } from '../../adapter/relation-adapter.js'
 import { adapterLogger, type AdapterLogger } from '../../adapter/adapter-log.js'
 import { retryConflicts, retryPolicy, type RetryPolicy } from '../../adapter/retry-policy.js'
+import { TransactionContext } from '../../adapter/transaction-context.js'
 import { InvalidArgumentError, StorageError, UnknownColumnError } from '../../errors/throughline-error.js'
 import { withoutColumn } from '../../adapter/without-column.js'
 import { coerceSpecKey, readStoredKey } from '../../model/coerce-key.js'
@@ -87,7 +87,7 @@ interface Shared {
 // connection would, instead of waiting for a second connection: with SQLite's single
 // connection that wait would never end, and on a server it could deadlock on the rows the
 // transaction holds.
-const current = new AsyncLocalStorage<Scope>()
+const current = new TransactionContext<Scope>()
 
 // Aliases of the two tables in every statement; a self relation joins a table to its own
 // join table, so the aliases keep them apart.
@@ -183,7 +183,8 @@ export class KnexAdapter implements RelationAdapter {
     // caller's transaction, this is a savepoint.
     const own = !isTransaction(outer)
     const isolation = own && options.isolation === 'serializable' && this.#shared.dialect.name !== 'sqlite' ? 'serializable' : undefined
-    const once = (): Promise<R> => this.#transactionOnce(outer, work, isolation)
+    const joinable = options.joinable !== false
+    const once = (): Promise<R> => this.#transactionOnce(outer, work, isolation, joinable)
     return own && options.retry === true ? this.#retryingConflicts(once) : once()
   }
 
@@ -198,7 +199,7 @@ export class KnexAdapter implements RelationAdapter {
     }))
   }
 
-  async #transactionOnce<R>(outer: Knex, work: (adapter: RelationAdapter) => Promise<R>, isolation: 'serializable' | undefined): Promise<R> {
+  async #transactionOnce<R>(outer: Knex, work: (adapter: RelationAdapter) => Promise<R>, isolation: 'serializable' | undefined, joinable: boolean): Promise<R> {
     let failure: { readonly error: unknown } | undefined
     try {
       // On a Knex instance this is BEGIN; on a transaction (the caller's, or one of ours when
@@ -208,7 +209,7 @@ export class KnexAdapter implements RelationAdapter {
           const scope: Scope = { owner: this.#shared.root, trx, open: true }
           const adapter = new KnexAdapter(trx, {}, this.#shared, scope)
           try {
-            return await current.run(scope, () => work(adapter))
+            return await current.run(scope, joinable, () => work(adapter))
           } catch (error) {
             failure = { error }
             throw error
@@ -556,14 +557,14 @@ export class KnexAdapter implements RelationAdapter {
       }
       return scope.trx
     }
-    const joined = current.getStore()
+    const joined = current.current()
     return joined !== undefined && joined.open && joined.owner === this.#shared.root ? joined.trx : this.#shared.root
   }
 
   /** Whether statements run in a transaction this adapter (or the one it was opened from) began. */
   #inOwnTransaction(): boolean {
     if (this.#scope !== undefined) return true
-    const joined = current.getStore()
+    const joined = current.current()
     return joined !== undefined && joined.open && joined.owner === this.#shared.root
   }
 

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
 import type {
   AdapterCapabilities,
   Condition,
@@ -20,8 +19,10 @@ import type {
   SelectThroughRowsInput,
   TableSpec,
   UpdateTargetsInput,
+  TransactionOptions,
 } from '../../adapter/relation-adapter.js'
 import { foldCase } from '../../adapter/fold-case.js'
+import { TransactionContext } from '../../adapter/transaction-context.js'
 import { InvalidArgumentError, StorageError, UnknownColumnError } from '../../errors/throughline-error.js'
 import type { TableDescription } from '../../schema/table-description.js'
 import { coerceKey, coerceSpecKey } from '../../model/coerce-key.js'
@@ -67,7 +68,7 @@ class MemoryStore {
 // The transaction of the current async context. A listener (or any code) that runs inside a
 // call's transaction and uses the root adapter joins that transaction instead of waiting for
 // it to end, which would never happen: the same thing a database connection gives Django.
-const current = new AsyncLocalStorage<Transaction>()
+const current = new TransactionContext<Transaction>()
 
 /**
  * A complete in-memory store: target rows, join rows, generated keys, unique pairs and
@@ -171,9 +172,9 @@ export class MemoryAdapter implements RelationAdapter {
 
   // -------------------------------------------------------------- contract
 
-  // Transactions run here one at a time: serializable already, and never in conflict, so the
-  // options (isolation, retries) have nothing to do.
-  async transaction<R>(work: (adapter: RelationAdapter) => Promise<R>): Promise<R> {
+  // Transactions run here one at a time: serializable already, and never in conflict, so
+  // isolation and retries have nothing to do.
+  async transaction<R>(work: (adapter: RelationAdapter) => Promise<R>, options: TransactionOptions = {}): Promise<R> {
     const joined = this.#activeTransaction()
     if (joined !== undefined) {
       // A savepoint: undo only this block's writes when it fails.
@@ -189,7 +190,7 @@ export class MemoryAdapter implements RelationAdapter {
       const transaction: Transaction = { store: this.#store, log: [], open: true }
       const adapter = new MemoryAdapter(this.#store, transaction)
       try {
-        return await current.run(transaction, () => work(adapter))
+        return await current.run(transaction, options.joinable !== false, () => work(adapter))
       } catch (error) {
         rollback(transaction, 0)
         throw error
@@ -367,7 +368,7 @@ export class MemoryAdapter implements RelationAdapter {
       }
       return this.#transaction
     }
-    const joined = current.getStore()
+    const joined = current.current()
     return joined?.store === this.#store && joined.open ? joined : undefined
   }
 

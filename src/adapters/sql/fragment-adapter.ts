@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks'
 import type {
   AdapterCapabilities,
   Condition,
@@ -25,6 +24,7 @@ import type {
 } from '../../adapter/relation-adapter.js'
 import { adapterLogger, type AdapterLogger } from '../../adapter/adapter-log.js'
 import { retryConflicts, retryPolicy, type RetryPolicy } from '../../adapter/retry-policy.js'
+import { TransactionContext } from '../../adapter/transaction-context.js'
 import { withoutColumn } from '../../adapter/without-column.js'
 import { InvalidArgumentError, StorageError, UnknownColumnError } from '../../errors/throughline-error.js'
 import { coerceSpecKey, readStoredKey } from '../../model/coerce-key.js'
@@ -114,7 +114,7 @@ interface Shared<H> {
 // The transaction of the current async context: code that runs inside a call's transaction (an
 // m2m listener) and uses the root adapter joins it instead of waiting for another connection
 // (with SQLite's single connection, a library's mutex would make that wait endless).
-const current = new AsyncLocalStorage<Scope<unknown>>()
+const current = new TransactionContext<Scope<unknown>>()
 
 // Aliases of the tables in every statement: a self relation joins a table to itself.
 const T = 't'
@@ -179,7 +179,8 @@ export class FragmentAdapter<H> implements RelationAdapter {
     // caller's transaction (or ours), this is a savepoint.
     const own = !this.#inAnyTransaction()
     const serializable = own && options.isolation === 'serializable' && this.#shared.dialect.name !== 'sqlite'
-    const once = (): Promise<R> => (own ? this.#transactionOnce(outer, work, serializable) : this.#savepoint(outer, work))
+    const joinable = options.joinable !== false
+    const once = (): Promise<R> => (own ? this.#transactionOnce(outer, work, serializable, joinable) : this.#savepoint(outer, work, joinable))
     return own && options.retry === true ? this.#retryingConflicts(once) : once()
   }
 
@@ -191,22 +192,22 @@ export class FragmentAdapter<H> implements RelationAdapter {
   }
 
   /** Runs `work` with an adapter over `trx`, visible to the code inside as the current transaction. */
-  async #inScope<R>(trx: H, work: (adapter: RelationAdapter) => Promise<R>): Promise<R> {
+  async #inScope<R>(trx: H, work: (adapter: RelationAdapter) => Promise<R>, joinable: boolean): Promise<R> {
     const scope: Scope<H> = { owner: this.#shared.root, trx, open: true }
     const adapter = new FragmentAdapter(this.#shared.driver, trx, {}, this.#shared, scope)
     try {
-      return await current.run(scope, () => work(adapter))
+      return await current.run(scope, joinable, () => work(adapter))
     } finally {
       scope.open = false
     }
   }
 
-  async #transactionOnce<R>(root: H, work: (adapter: RelationAdapter) => Promise<R>, serializable: boolean): Promise<R> {
+  async #transactionOnce<R>(root: H, work: (adapter: RelationAdapter) => Promise<R>, serializable: boolean, joinable: boolean): Promise<R> {
     let failure: { readonly error: unknown } | undefined
     try {
       return await this.#shared.driver.transaction(root, serializable, async (trx) => {
         try {
-          return await this.#inScope(trx, work)
+          return await this.#inScope(trx, work, joinable)
         } catch (error) {
           failure = { error }
           throw error
@@ -223,7 +224,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
    * A savepoint inside a running transaction (the caller's, or ours when calls nest), as SQL on
    * the transaction's connection: every supported database spells the commands alike.
    */
-  async #savepoint<R>(trx: H, work: (adapter: RelationAdapter) => Promise<R>): Promise<R> {
+  async #savepoint<R>(trx: H, work: (adapter: RelationAdapter) => Promise<R>, joinable: boolean): Promise<R> {
     const name = `throughline_${String(++this.#shared.savepoints)}`
     const command = async (text: string): Promise<void> => {
       try {
@@ -235,7 +236,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
     await command(`SAVEPOINT ${name}`)
     let result: R
     try {
-      result = await this.#inScope(trx, work)
+      result = await this.#inScope(trx, work, joinable)
     } catch (error) {
       // Undo only this call; the caller's transaction stays usable (on PostgreSQL, the failed
       // statement's abort is lifted too). If even that fails, the call's own error is the news.
@@ -587,7 +588,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
       if (!scope.open) throw new InvalidArgumentError(`This ${this.#shared.driver.library} transaction has already finished; use the adapter it was opened from.`)
       return scope.trx
     }
-    const joined = current.getStore() as Scope<H> | undefined
+    const joined = current.current() as Scope<H> | undefined
     return joined !== undefined && joined.open && joined.owner === this.#shared.root ? joined.trx : this.#shared.root
   }
 
@@ -599,7 +600,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
   /** Whether statements run in a transaction this adapter (or the one it was opened from) began. */
   #inOwnTransaction(): boolean {
     if (this.#scope !== undefined) return true
-    const joined = current.getStore()
+    const joined = current.current()
     return joined !== undefined && joined.open && joined.owner === this.#shared.root
   }
 
