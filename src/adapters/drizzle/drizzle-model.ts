@@ -264,8 +264,8 @@ function drizzleConverter(column: Column): ColumnConverter | undefined {
   if (from === undefined && to === undefined && column.dataType !== 'json') return undefined
   if (to === undefined && column.dataType === 'number' && NATIVE_NUMBER.test(column.getSQLType())) return undefined
   const decoded = isDecoded(column.dataType)
-  // A JSON column Drizzle does not decode (MySQL's `json()`, which MariaDB returns as text) is
-  // parsed here, so that its rows hold the JSON value on every database.
+  // A JSON column Drizzle does not decode (MySQL's `json()`, read as text by a driver or database
+  // that does not parse it) is parsed here, so that its rows hold the JSON value everywhere.
   const decode = from ?? (column.dataType === 'json' ? parseJson : (value: unknown) => value)
   return {
     fromDatabase: (stored) => (decoded(stored) ? stored : decode(stored)),
