@@ -33,10 +33,11 @@ const favorites = sqliteTable(
     interviewId: integer('interview_id')
       .notNull()
       .references(() => interviews.id, { onDelete: 'cascade' }),
-    // When the heart was given: ISO text, so that a raw read and a typed one agree.
-    createdAt: text('created_at')
+    // When the heart was given: stored as epoch milliseconds, read back as a Date (Drizzle's
+    // conversion, which throughline applies too), set by Drizzle's default function.
+    createdAt: integer('created_at', { mode: 'timestamp_ms' })
       .notNull()
-      .$defaultFn(() => new Date().toISOString()),
+      .$defaultFn(() => new Date()),
     note: text(),
   },
   (table) => [primaryKey({ columns: [table.userId, table.interviewId] })],
@@ -50,7 +51,7 @@ db.run(sql`CREATE TABLE interviews (id INTEGER PRIMARY KEY AUTOINCREMENT, title 
 db.run(sql`CREATE TABLE favorite_interviews (
   user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
   interview_id INTEGER NOT NULL REFERENCES interviews (id) ON DELETE CASCADE,
-  created_at TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
   note TEXT,
   PRIMARY KEY (user_id, interview_id)
 )`)
@@ -93,6 +94,8 @@ console.log('1. The favourite button: POST /interviews/:id/favorite')
   await liked.of(bob).add(drizzleTalk.id)
   const rows = await liked.of(alice).throughRows()
   console.log(`   alice's hearts: ${rows.map((row) => `interview ${String(row.interviewId)} ("${row.note ?? ''}")`).join(', ')}`)
+  // typeof favorites.$inferSelect at run time too: createdAt is a Date, not the stored number.
+  console.log(`   createdAt is a Date: ${String(rows.every((row) => row.createdAt instanceof Date))}`)
   try {
     await liked.of(bob).toggle(999)
   } catch (error) {

@@ -182,6 +182,7 @@ describe('examples', () => {
     expect(output).toContain('bob likes "Django at scale": true (2 statements)')
     expect(output).toContain('toggle again -> liked: false')
     expect(output).toContain('alice\'s hearts: interview 1 ("to watch again"), interview 3 ("to watch again")')
+    expect(output).toContain('createdAt is a Date: true')
     expect(output).toContain('toggle(999) -> M2M_TARGET_NOT_FOUND')
     expect(output).toContain('♥ Drizzle in practice (2026-06-15): bob')
     expect(output).toContain('♡ Django at scale (2026-03-01): alice')
