@@ -12,10 +12,12 @@ import { afterEach, beforeEach, describe, it } from 'node:test'
 import {
   MemoryAdapter,
   type AdapterCapabilities,
+  type CountLinksInput,
   type DeleteLinksInput,
   type InsertLinksInput,
   type InsertTargetInput,
   type Key,
+  type LinkCount,
   type PrefetchedRow,
   type PrefetchTargetsInput,
   type ProbeLinksInput,
@@ -94,6 +96,10 @@ export class TracingAdapter implements RelationAdapter {
 
   prefetchTargets(input: PrefetchTargetsInput): Promise<PrefetchedRow[]> {
     return this.#trace('prefetchTargets', input.link.target.table, () => this.#inner.prefetchTargets(input))
+  }
+
+  countLinks(input: CountLinksInput): Promise<LinkCount[]> {
+    return this.#trace('countLinks', input.link.table, () => this.#inner.countLinks(input))
   }
 
   selectSources(input: SelectSourcesInput): Promise<Row[]> {

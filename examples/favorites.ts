@@ -152,5 +152,21 @@ for (const [method, path, user] of [
   console.log(`   ${method} ${path} as ${user === '' ? 'nobody' : `user ${user}`} -> ${String(response.status)} ${await response.text()}`)
 }
 
+console.log('5. The list page: every card\'s hearts and the user\'s own, one statement each')
+{
+  const titles = ['Hiring juniors', 'SQLite in production']
+  await db<Interview>('interviews').insert(titles.map((title) => ({ title, user_id: bob.id })))
+  const page = await db<Interview>('interviews').orderBy('id')
+  await favoritedBy.reverse.of(bob).add(page.slice(0, 2))
+  // Interview.objects.annotate(Count("favorited_by")), for the rows of the page.
+  const hearts = await favoritedBy.countsOf(page)
+  // The user's own heart on each card: which of the page's interviews bob likes.
+  const liked = new Set(await favoritedBy.reverse.of(bob).linkedAmong(page.map((card) => card.id)))
+  for (const card of page) {
+    const count = hearts.get(card.id) ?? 0
+    console.log(`   "${card.title}": ${String(count)} heart${count === 1 ? '' : 's'}${liked.has(card.id) ? ', liked by bob' : ''}`)
+  }
+}
+
 server.close()
 await db.destroy()

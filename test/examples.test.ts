@@ -35,6 +35,9 @@ describe('examples', () => {
     expect(output).toContain('POST /interviews/abc/favorite as user 2 -> 400')
     expect(output).toContain('POST /interviews/1/favorite as nobody -> 401')
     expect(output).toContain('GET /interviews/1/favorite as user 2 -> 405')
+    expect(output).toContain('"Django at scale": 2 hearts, liked by bob')
+    expect(output).toContain('"Hiring juniors": 1 heart, liked by bob')
+    expect(output).toContain('"SQLite in production": 0 hearts\n')
   })
 
   it('shops.ts covers collectors, the unsaved errors, collect_at, throughFields and followers', () => {

@@ -243,6 +243,31 @@ export interface PrefetchedRow {
   readonly row: Row
 }
 
+/** Input of {@link RelationAdapter.countLinks}. */
+export interface CountLinksInput {
+  /** The relation's join table and the tables on both sides. */
+  readonly link: LinkSpec
+  /** The sources whose links are counted, distinct and non-empty. */
+  readonly sources: readonly Key[]
+  /** Conditions on the linked rows (`link.target`), all of which a counted link's row meets. */
+  readonly related: readonly Condition[]
+  /** Conditions on the join table's columns, all of which a counted link row meets. */
+  readonly through: readonly Condition[]
+  /**
+   * `false`: count the link rows (a pair stored twice counts twice, as `countTargets` does).
+   * `true`: count the distinct target keys among them (Django's `Count(..., distinct=True)`).
+   */
+  readonly distinct: boolean
+}
+
+/** One entry of {@link RelationAdapter.countLinks}. */
+export interface LinkCount {
+  /** The source key, as given in `sources`. */
+  readonly source: Key
+  /** How many of its links meet the conditions. */
+  readonly count: number
+}
+
 /**
  * Conditions one link meets, all together: on the linked row (`link.target`) and on the join
  * table's row. A link whose target row is missing meets none.
@@ -431,6 +456,13 @@ export interface RelationAdapter {
    * `query.orderBy` order: prefetching for many sources in one statement.
    */
   prefetchTargets(input: PrefetchTargetsInput): Promise<PrefetchedRow[]>
+  /**
+   * How many links of each of `sources` meet the conditions, in one statement (a `GROUP BY`
+   * of the join table joined to the target table; chunks when bind limits require). A link
+   * whose target row is missing is not counted, as `countTargets` counts it not. Sources with
+   * no counted link may be left out (the manager answers 0 for them); order is free.
+   */
+  countLinks(input: CountLinksInput): Promise<LinkCount[]>
   /** The rows of `link.source` selected by `query` (see {@link SourceQuery}). */
   selectSources(input: SelectSourcesInput): Promise<Row[]>
   /** The keys of the rows `selectSources` would return, in the same order. */

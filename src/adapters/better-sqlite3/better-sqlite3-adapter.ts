@@ -1,10 +1,12 @@
 import type {
   AdapterCapabilities,
+  CountLinksInput,
   DeleteLinksInput,
   InsertLinksInput,
   InsertTargetInput,
   Key,
   KeyType,
+  LinkCount,
   LinkSpec,
   PrefetchedRow,
   PrefetchTargetsInput,
@@ -34,7 +36,7 @@ import type { SqliteDatabase, SqliteStatement, SqliteValue } from './sqlite-data
 import { keysJson, pairsJson } from '../sqlite/keys-json.js'
 import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
 import { CONFLICT_ADVICE } from '../sql/to-storage-error.js'
-import { bindValue, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
+import { bindValue, countLinksSql, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
 
 /** Options of {@link BetterSqlite3Adapter}. */
 export interface BetterSqlite3AdapterOptions {
@@ -433,6 +435,12 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     const rows = this.#readRows(prefetchSql(link, sources, query), link.target)
     const keyType = link.source.keyType
     return rows.map((row) => ({ source: readStoredKey(row[SOURCE_KEY], keyType), row: withoutColumn(row, SOURCE_KEY) }))
+  }
+
+  async countLinks(input: CountLinksInput): Promise<LinkCount[]> {
+    const { keyType } = input.link.source
+    const { sql, parameters } = countLinksSql(input)
+    return this.#exec(() => (this.#all(sql, 'objects', parameters) as Row[]).map((row) => ({ source: readStoredKey(row[SOURCE_KEY], keyType), count: Number(row.count) })))
   }
 
   async selectSources(input: SelectSourcesInput): Promise<Row[]> {

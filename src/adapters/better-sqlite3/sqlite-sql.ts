@@ -1,4 +1,4 @@
-import type { Condition, Key, KeyType, LinkConditions, LinkSpec, OrderTerm, SourceQuery, TableSpec, TargetQuery } from '../../adapter/relation-adapter.js'
+import type { Condition, CountLinksInput, Key, KeyType, LinkConditions, LinkSpec, OrderTerm, SourceQuery, TableSpec, TargetQuery } from '../../adapter/relation-adapter.js'
 import { keysJson } from '../sqlite/keys-json.js'
 import type { SqliteValue } from './sqlite-database.js'
 
@@ -211,6 +211,22 @@ export function prefetchSql(link: LinkSpec, sources: readonly Key[], query: Targ
     `WHERE ${one ? `${sourceColumn} = ?` : inJson(sourceColumn)}`
   sql += conditions(T, uuidColumns(link.target), query.where, parameters)
   return { sql: sql + orderBy(T, query.orderBy), parameters }
+}
+
+/**
+ * How many links of each source meet the conditions, in one `SELECT … GROUP BY` (the sources
+ * as one JSON parameter): the source key (as text for 64-bit keys) under {@link SOURCE_KEY}
+ * and the count under `count`.
+ */
+export function countLinksSql({ link, sources, related, through, distinct }: CountLinksInput): SqlText {
+  const one = sources.length === 1
+  const parameters: SqliteValue[] = [one ? sources[0]! : keysJson(sources, link.source.keyType)]
+  const sourceColumn = `${L}.${quote(link.sourceColumn)}`
+  // COUNT(DISTINCT target) for Django's Count(distinct=True): a pair stored twice counts once.
+  const count = distinct ? `COUNT(DISTINCT ${L}.${quote(link.targetColumn)})` : 'COUNT(*)'
+  let sql = `SELECT ${keyColumn(sourceColumn, link.source.keyType)} AS ${SOURCE_KEY}, ${count} AS count ${linkedTargets(link)} WHERE ${one ? `${sourceColumn} = ?` : inJson(sourceColumn)}`
+  sql += conditions(L, linkUuidColumns(link), through, parameters) + conditions(T, uuidColumns(link.target), related, parameters)
+  return { sql: `${sql} GROUP BY ${sourceColumn}`, parameters }
 }
 
 /**

@@ -2,12 +2,14 @@ import type { Knex } from 'knex'
 import type {
   AdapterCapabilities,
   Condition,
+  CountLinksInput,
   DeleteLinksInput,
   InsertLinksInput,
   InsertTargetInput,
   Key,
   KeyType,
   LinkConditions,
+  LinkCount,
   LinkSpec,
   PrefetchedRow,
   PrefetchTargetsInput,
@@ -451,6 +453,29 @@ export class KnexAdapter implements RelationAdapter {
       }
     }
     return found
+  }
+
+  async countLinks({ link, sources, related, through, distinct }: CountLinksInput): Promise<LinkCount[]> {
+    const db = this.#executor()
+    const { dialect } = this.#shared
+    const { target } = link
+    const sourceColumn = `${L}.${link.sourceColumn}`
+    const counted: LinkCount[] = []
+    for (const chunk of chunks(sources, this.#keysPerStatement(link.source.keyType, conditionBinds([...related, ...through]), sources))) {
+      const query = (): Knex.QueryBuilder => {
+        const builder = db({ [L]: link.table })
+          .join({ [T]: target.table }, `${T}.${target.primaryKey}`, `${L}.${link.targetColumn}`)
+          .whereRaw(...raw(dialect.keysIn(sourceColumn, chunk.map(bindKey), link.source.keyType)))
+        for (const condition of through) applyCondition(builder, dialect, L, linkUuidColumns(link), condition)
+        for (const condition of related) applyCondition(builder, dialect, T, uuidColumns(target), condition)
+        builder.select(this.#keyColumn(db, sourceColumn, link.source.keyType, SOURCE_KEY)).groupBy(sourceColumn)
+        // COUNT(DISTINCT target) for Django's Count(distinct=True): a pair stored twice counts once.
+        return distinct ? builder.countDistinct({ count: `${L}.${link.targetColumn}` }) : builder.count({ count: '*' })
+      }
+      // pg returns COUNT(*) (a bigint) as a string.
+      for (const row of await this.#statement<Row[]>(query)) counted.push({ source: readStoredKey(row[SOURCE_KEY], link.source.keyType), count: Number(row.count) })
+    }
+    return counted
   }
 
   async selectSources(input: SelectSourcesInput): Promise<Row[]> {

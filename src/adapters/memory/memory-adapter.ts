@@ -1,11 +1,13 @@
 import type {
   AdapterCapabilities,
   Condition,
+  CountLinksInput,
   DeleteLinksInput,
   InsertLinksInput,
   InsertTargetInput,
   Key,
   LinkConditions,
+  LinkCount,
   LinkSpec,
   OrderTerm,
   PrefetchedRow,
@@ -311,6 +313,28 @@ export class MemoryAdapter implements RelationAdapter {
       const order = query.orderBy
       found.sort((a, b) => compareRows(a.row, b.row, order))
       return found.map(({ source, row }) => ({ source, row: { ...row } }))
+    })
+  }
+
+  async countLinks({ link, sources, related, through, distinct }: CountLinksInput): Promise<LinkCount[]> {
+    return this.#statement(() => {
+      const join = this.#join(link)
+      const targets = this.#store.tables.get(link.target.table)
+      if (targets === undefined) return []
+      return sources.map((source) => {
+        const counted = new Set<unknown>()
+        let count = 0
+        for (const id of join.idsWhere(link.sourceColumn, source)) {
+          const linkRow = join.rows.get(id)!
+          if (!through.every((condition) => matches(linkRow, condition))) continue
+          const targetId = targets.rowIdOfKey(linkRow[link.targetColumn])
+          const row = targetId === undefined ? undefined : targets.rows.get(targetId)
+          if (row === undefined || !related.every((condition) => matches(row, condition))) continue
+          counted.add(targetId)
+          count++
+        }
+        return { source, count: distinct ? counted.size : count }
+      })
     })
   }
 

@@ -1,12 +1,14 @@
 import type {
   AdapterCapabilities,
   Condition,
+  CountLinksInput,
   DeleteLinksInput,
   InsertLinksInput,
   InsertTargetInput,
   Key,
   KeyType,
   LinkConditions,
+  LinkCount,
   LinkSpec,
   OrderTerm,
   PrefetchedRow,
@@ -480,6 +482,38 @@ export class FragmentAdapter<H> implements RelationAdapter {
       }
     }
     return found
+  }
+
+  async countLinks({ link, sources, related, through, distinct }: CountLinksInput): Promise<LinkCount[]> {
+    const db = this.#executor()
+    const { dialect } = this.#shared
+    const { target } = link
+    const counted: LinkCount[] = []
+    const sourceColumn = `${L}.${link.sourceColumn}`
+    // COUNT(DISTINCT target) for Django's Count(distinct=True): a pair stored twice counts once.
+    const count = distinct ? fragment('COUNT(DISTINCT ??) AS ??', `${L}.${link.targetColumn}`, 'count') : fragment('COUNT(*) AS ??', 'count')
+    for (const chunk of chunks(sources, this.#keysPerStatement(link.source.keyType, conditionBinds([...related, ...through]), sources))) {
+      const where = allOf([
+        dialect.keysIn(sourceColumn, chunk, link.source.keyType),
+        ...through.map((condition) => conditionFragment(dialect, L, linkUuidColumns(link), condition)),
+        ...related.map((condition) => conditionFragment(dialect, T, uuidColumns(target), condition)),
+      ])!
+      const statement = joinFragments(
+        [
+          fragment('SELECT '),
+          this.#keyColumn(sourceColumn, link.source.keyType, SOURCE_KEY),
+          fragment(', '),
+          count,
+          fragment(' FROM ?? AS ?? INNER JOIN ?? AS ?? ON ?? = ?? WHERE ', link.table, L, target.table, T, `${T}.${target.primaryKey}`, `${L}.${link.targetColumn}`),
+          where,
+          fragment(' GROUP BY ??', sourceColumn),
+        ],
+        '',
+      )
+      // pg returns COUNT(*) (a bigint) as a string.
+      for (const row of await this.#rows(db, statement)) counted.push({ source: readStoredKey(row[SOURCE_KEY], link.source.keyType), count: Number(row.count) })
+    }
+    return counted
   }
 
   async selectSources(input: SelectSourcesInput): Promise<Row[]> {

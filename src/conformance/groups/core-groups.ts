@@ -4,6 +4,7 @@ import { errorsConformance } from './errors-conformance.js'
 import { excludeIsnullConformance } from './exclude-isnull-conformance.js'
 import { getOrCreateConformance } from './get-or-create-conformance.js'
 import { largeCallsConformance } from './large-calls-conformance.js'
+import { listPageConformance } from './list-page-conformance.js'
 import { lookupsConformance } from './lookups-conformance.js'
 import { m2mMultipleConformance } from './m2m-multiple-conformance.js'
 import { m2mRegressConformance } from './m2m-regress-conformance.js'
@@ -31,4 +32,5 @@ export const coreGroups: readonly ((options: ConformanceOptions) => void)[] = [
   queriesConformance,
   excludeIsnullConformance,
   prefetchConformance,
+  listPageConformance,
 ]

@@ -1,9 +1,11 @@
 import type {
   AdapterCapabilities,
+  CountLinksInput,
   DeleteLinksInput,
   InsertLinksInput,
   InsertTargetInput,
   Key,
+  LinkCount,
   PrefetchTargetsInput,
   PrefetchedRow,
   ProbeLinksInput,
@@ -105,6 +107,9 @@ export class SerializationFailures implements RelationAdapter {
   }
   prefetchTargets(input: PrefetchTargetsInput): Promise<PrefetchedRow[]> {
     return this.#inner.prefetchTargets(input)
+  }
+  countLinks(input: CountLinksInput): Promise<LinkCount[]> {
+    return this.#inner.countLinks(input)
   }
   selectSources(input: SelectSourcesInput): Promise<Row[]> {
     return this.#inner.selectSources(input)

@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict'
+import type { ConformanceOptions } from '../conformance-options.js'
+import { useContext, type ConformanceContext } from '../conformance-context.js'
+import { insertLinkRow } from '../fixtures/link-rows.js'
+import { listPageSchema, PageInterview, PageUser, pageFans, pageLikes, type PageInterviewRow, type PageUserRow } from '../fixtures/list-page.js'
+
+interface Page {
+  readonly ann: PageUserRow
+  readonly ben: PageUserRow
+  readonly cat: PageUserRow
+  readonly a: PageInterviewRow
+  readonly b: PageInterviewRow
+  readonly c: PageInterviewRow
+}
+
+/** Three users and three interviews: a is liked by ann (January) and ben (March), b by ann (February), c by nobody. */
+async function page(ctx: ConformanceContext): Promise<Page> {
+  const [ann, ben, cat] = await ctx.insertAll(PageUser, [{ username: 'ann' }, { username: 'ben' }, { username: 'cat' }])
+  const [a, b, c] = await ctx.insertAll(PageInterview, [{ title: 'Backend' }, { title: 'Frontend' }, { title: 'Mobile' }])
+  const fans = ctx.bind(pageFans)
+  await fans.of(a!).add(ann!, { throughDefaults: { created_at: '2026-01-05T10:00:00Z' } })
+  await fans.of(a!).add(ben!, { throughDefaults: { created_at: '2026-03-05T10:00:00Z' } })
+  await fans.of(b!).add(ann!, { throughDefaults: { created_at: '2026-02-05T10:00:00Z' } })
+  return { ann: ann!, ben: ben!, cat: cat!, a: a!, b: b!, c: c! }
+}
+
+/**
+ * Issue #12: the reads of seed 000's list page, each one statement however many rows: the
+ * number of fans of each interview (Django's `annotate(Count("favorited_by"))`).
+ */
+export function listPageConformance(options: ConformanceOptions): void {
+  const { describe, it } = options.test
+  describe(`${options.name}: the list page (counts of many rows)`, () => {
+    const context = useContext(options, listPageSchema)
+
+    it('counts the fans of each interview of a page in one statement, zero for none, in the order given', async () => {
+      const ctx = context()
+      const { ann, ben, cat, a, b, c } = await page(ctx)
+      const fans = ctx.bind(pageFans)
+      let counts = new Map<number, number>()
+      // A row, a key, a key as a string, a key with no row, and a row twice: each once, as given.
+      const list = [b, a.id, String(c.id), 987_654, b]
+      assert.equal(await ctx.statements(async () => (counts = await fans.countsOf(list))), 1)
+      assert.deepEqual([...counts], [[b.id, 1], [a.id, 2], [c.id, 0], [987_654, 0]])
+      for (const interview of [a, b, c]) assert.equal(counts.get(interview.id), await fans.of(interview).count())
+      // The other side: how many interviews each user likes.
+      assert.deepEqual([...(await ctx.bind(pageLikes).countsOf([ann, ben, cat]))], [[ann.id, 2], [ben.id, 1], [cat.id, 0]])
+      assert.equal(await ctx.statements(async () => (counts = await fans.countsOf([]))), 0)
+      assert.deepEqual([...counts], [])
+    })
+
+    it('counts with conditions on the fans and on the through row, as count() does', async () => {
+      const ctx = context()
+      const { a, b, c } = await page(ctx)
+      const fans = ctx.bind(pageFans)
+      const list = [a, b, c]
+      // Count("favorited_by", filter=Q(favorited_by__username__startswith="b"))
+      assert.deepEqual([...(await fans.countsOf(list, { where: { username__startswith: 'b' } }))], [[a.id, 1], [b.id, 0], [c.id, 0]])
+      assert.equal((await fans.countsOf(list, { where: { username__startswith: 'b' } })).get(a.id), await fans.of(a).filter({ username__startswith: 'b' }).count())
+      // Count("favorited_by", filter=Q(favoriteinterview__created_at__gte="2026-02"))
+      assert.deepEqual([...(await fans.countsOf(list, { through: { created_at__gte: '2026-02' } }))], [[a.id, 1], [b.id, 1], [c.id, 0]])
+      assert.deepEqual([...(await fans.countsOf(list, { where: { username: 'ann' }, through: { created_at__lt: '2026-02' } }))], [[a.id, 1], [b.id, 0], [c.id, 0]])
+      // A condition no row meets: zeros, without a statement.
+      let counts = new Map<number, number>()
+      assert.equal(await ctx.statements(async () => (counts = await fans.countsOf(list, { where: { pk__in: [] } }))), 0)
+      assert.deepEqual([...counts], [[a.id, 0], [b.id, 0], [c.id, 0]])
+    })
+
+    it('counts a like stored twice twice, and once with distinct (Count(..., distinct=True))', async () => {
+      const ctx = context()
+      const { ann, a, b } = await page(ctx)
+      const fans = ctx.bind(pageFans)
+      // FavoriteInterview.objects.create(user=ann, interview=a): the table has no unique pair.
+      await insertLinkRow(ctx, pageFans, a.id, ann.id, { created_at: '2026-04-05T10:00:00Z' })
+      assert.deepEqual([...(await fans.countsOf([a, b]))], [[a.id, 3], [b.id, 1]])
+      assert.equal(await fans.of(a).count(), 3)
+      assert.deepEqual([...(await fans.countsOf([a, b], { distinct: true }))], [[a.id, 2], [b.id, 1]])
+      assert.deepEqual([...(await fans.countsOf([a, b], { distinct: true, where: { username: 'ann' } }))], [[a.id, 1], [b.id, 1]])
+    })
+
+    it('counts the fans of 60 interviews in one statement', async () => {
+      const ctx = context()
+      const users = await ctx.insertAll(PageUser, Array.from({ length: 5 }, (_, index) => ({ username: `user ${String(index)}` })))
+      const interviews = await ctx.insertAll(PageInterview, Array.from({ length: 60 }, (_, index) => ({ title: `Interview ${String(index)}` })))
+      const fans = ctx.bind(pageFans)
+      for (const [index, interview] of interviews.entries()) await fans.of(interview).add(users.slice(0, index % 6))
+      let counts = new Map<number, number>()
+      assert.equal(await ctx.statements(async () => (counts = await fans.countsOf(interviews))), 1)
+      assert.deepEqual([...counts.values()], interviews.map((_, index) => index % 6))
+    })
+  })
+}

@@ -1,0 +1,36 @@
+import { describe, expectTypeOf, it } from 'vitest'
+import { defineModel, defineThrough, manyToMany, MemoryAdapter } from '../../src/index.js'
+
+interface UserRow {
+  id: number
+  username: string
+}
+interface InterviewRow {
+  id: string
+  title: string
+}
+interface FavoriteRow {
+  id: number
+  user_id: number
+  interview_id: string
+  created_at: string
+}
+
+const User = defineModel<UserRow, 'id', 'User'>('User', { table: 'users' })
+const Interview = defineModel<InterviewRow, 'id', 'Interview'>('Interview', { table: 'interviews', keyType: 'string' })
+const Favorite = defineThrough<FavoriteRow>('FavoriteInterview', { table: 'favorites', foreignKeys: { user_id: User, interview_id: Interview } })
+const favoritedBy = manyToMany(Interview, User, { name: 'favorited_by', through: Favorite, adapter: new MemoryAdapter() })
+
+describe('types: the list page', () => {
+  it('countsOf: a Map keyed by the source key type, conditions typed by the related and through rows', async () => {
+    expectTypeOf(await favoritedBy.countsOf([{ id: 'a', title: 'A' }, 'b'])).toEqualTypeOf<Map<string, number>>()
+    expectTypeOf(await favoritedBy.reverse.countsOf([1, { id: 2, username: 'ann' }])).toEqualTypeOf<Map<number, number>>()
+    await favoritedBy.countsOf(['a'], { where: { username__startswith: 'a' }, through: { created_at__gte: '2026' }, distinct: true })
+    // @ts-expect-error not a column of User
+    await favoritedBy.countsOf(['a'], { where: { title: 'A' } })
+    // @ts-expect-error not a column of the through table
+    await favoritedBy.countsOf(['a'], { through: { liked_at: '2026' } })
+    // @ts-expect-error an Interview is no User
+    await favoritedBy.reverse.countsOf([{ id: 'a', title: 'A' }])
+  })
+})
