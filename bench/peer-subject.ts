@@ -99,11 +99,10 @@ export class ThroughlinePeer implements PeerSubject {
   async listPage(user: number, offset: number, pageSize: number): Promise<PageCard[]> {
     const page = await this.#pageRows(offset, pageSize)
     const keys = page.map((row) => row.id)
-    // As the README's list page: the user's hearts in one statement (linkedAmong), and each
-    // card's fan count from the reverse side. throughline has no count of many instances' links
-    // in one statement: one count() per card.
+    // As examples/favorites.ts's list page: the user's hearts in one statement (linkedAmong),
+    // and every card's fan count in one more (countsOf, a GROUP BY).
     const hearts = new Set(await this.#relation.of(user).linkedAmong(keys))
-    const fans = await Promise.all(keys.map((key) => this.#relation.reverse.of(key).count()))
-    return keys.map((id, index) => ({ id, fans: fans[index]!, liked: hearts.has(id) }))
+    const fans = await this.#relation.reverse.countsOf(keys)
+    return keys.map((id) => ({ id, fans: fans.get(id) ?? 0, liked: hearts.has(id) }))
   }
 }
