@@ -17,6 +17,7 @@ import {
   type InsertLinksInput,
   type InsertTargetInput,
   type Key,
+  type LinkedRow,
   type LinkCount,
   type PrefetchedRow,
   type PrefetchTargetsInput,
@@ -100,6 +101,10 @@ export class TracingAdapter implements RelationAdapter {
 
   countLinks(input: CountLinksInput): Promise<LinkCount[]> {
     return this.#trace('countLinks', input.link.table, () => this.#inner.countLinks(input))
+  }
+
+  selectLinkedTargets(input: SelectTargetsInput): Promise<LinkedRow[]> {
+    return this.#trace('selectLinkedTargets', input.link.target.table, () => this.#inner.selectLinkedTargets(input))
   }
 
   selectSources(input: SelectSourcesInput): Promise<Row[]> {

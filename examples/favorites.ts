@@ -32,6 +32,8 @@ interface FavoriteInterview {
   id: number
   user_id: number
   interview_id: number
+  /** When the heart was given (ISO 8601): `created_at = models.DateTimeField(auto_now_add=True)`. */
+  created_at: string
 }
 
 const db = openSqlite()
@@ -53,6 +55,7 @@ const FavoriteInterviewThrough = defineThrough<FavoriteInterview>('FavoriteInter
   table: 'favorite_interview',
   primaryKey: 'id',
   foreignKeys: { user_id: User, interview_id: Interview },
+  columns: { created_at: { default: () => new Date().toISOString() } },
 })
 
 // Interview.favorited_by, with the reverse side User.favorite_interviews.
@@ -85,7 +88,7 @@ console.log('2. From the interview\'s side: interview.favorited_by')
 {
   const fans = favoritedBy.of(interview)
   if (await fans.exists(alice)) await fans.remove(alice)
-  else await fans.add(alice)
+  else await fans.add(alice, { throughDefaults: { created_at: '2026-02-15T12:00:00.000Z' } })
   console.log(`   fans of "${interview.title}": ${(await fans.all()).map((user) => user.username).join(', ')}`)
 }
 
@@ -157,7 +160,9 @@ console.log('5. The list page: every card\'s hearts and the user\'s own, one sta
   const titles = ['Hiring juniors', 'SQLite in production']
   await db<Interview>('interviews').insert(titles.map((title) => ({ title, user_id: bob.id })))
   const page = await db<Interview>('interviews').orderBy('id')
-  await favoritedBy.reverse.of(bob).add(page.slice(0, 2))
+  // Two hearts from bob, the second one later.
+  await favoritedBy.reverse.of(bob).add(page[1]!, { throughDefaults: { created_at: '2026-03-01T09:00:00.000Z' } })
+  await favoritedBy.reverse.of(bob).add(page[0]!, { throughDefaults: { created_at: '2026-03-02T18:30:00.000Z' } })
   // Interview.objects.annotate(Count("favorited_by")), for the rows of the page.
   const hearts = await favoritedBy.countsOf(page)
   // The user's own heart on each card: which of the page's interviews bob likes.
@@ -166,6 +171,16 @@ console.log('5. The list page: every card\'s hearts and the user\'s own, one sta
     const count = hearts.get(card.id) ?? 0
     console.log(`   "${card.title}": ${String(count)} heart${count === 1 ? '' : 's'}${liked.has(card.id) ? ', liked by bob' : ''}`)
   }
+}
+
+console.log('6. Latest first: ordered by the through table\'s created_at, with its values')
+{
+  // user.favorite_interviews.order_by("-favoriteinterview__created_at")
+  const latest = await favoritedBy.reverse.of(bob).orderBy('-through__created_at').allWithThrough()
+  for (const { row, through } of latest) console.log(`   bob liked "${row.title}" at ${through.created_at}`)
+  // The three latest fans of one interview.
+  const fans = await favoritedBy.of(interview).orderBy('-through__created_at').limit(3).all()
+  console.log(`   latest fans of "${interview.title}": ${fans.map((user) => user.username).join(', ')}`)
 }
 
 server.close()

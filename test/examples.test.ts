@@ -38,6 +38,8 @@ describe('examples', () => {
     expect(output).toContain('"Django at scale": 2 hearts, liked by bob')
     expect(output).toContain('"Hiring juniors": 1 heart, liked by bob')
     expect(output).toContain('"SQLite in production": 0 hearts\n')
+    expect(output).toContain('bob liked "Django at scale" at 2026-03-02T18:30:00.000Z\n   bob liked "Hiring juniors" at 2026-03-01T09:00:00.000Z')
+    expect(output).toContain('latest fans of "Django at scale": bob, alice')
   })
 
   it('shops.ts covers collectors, the unsaved errors, collect_at, throughFields and followers', () => {

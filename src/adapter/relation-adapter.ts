@@ -111,12 +111,19 @@ export interface Condition {
   readonly value: unknown
 }
 
-/** One ordering term on a target column. */
+/** One ordering term on a target column, or on a join table column. */
 export interface OrderTerm {
   /** The column to sort by. */
   readonly column: string
   /** Ascending, or descending (`'-title'` in `orderBy()`). */
   readonly direction: 'asc' | 'desc'
+  /**
+   * `true`: `column` is a column of the join table (`link.table`), not of the target table:
+   * `orderBy('-through__created_at')`, the most recent link first. Only in the `orderBy` of a
+   * target read (`TargetQuery`), where each row comes from one link row; nulls order as on
+   * target columns.
+   */
+  readonly through?: boolean
 }
 
 /**
@@ -213,6 +220,14 @@ export interface SelectTargetsInput {
   readonly source: Key
   /** Conditions, order and page of the targets. */
   readonly query: TargetQuery
+}
+
+/** One row of {@link RelationAdapter.selectLinkedTargets}: a target row and the link row it comes from. */
+export interface LinkedRow {
+  /** The target row, every column of the target table. */
+  readonly row: Row
+  /** The join table's row that links it: the columns of `link.columns`, link keys in their key types. */
+  readonly through: Row
 }
 
 /** Input of {@link RelationAdapter.selectThroughRows}. */
@@ -444,6 +459,13 @@ export interface RelationAdapter {
 
   /** The target rows linked from `source`, in `query.orderBy` order, one per link row. */
   selectTargets(input: SelectTargetsInput): Promise<Row[]>
+  /**
+   * The rows `selectTargets` would return, in the same order, each with the join table row it
+   * comes from (a target linked twice comes twice, each time with its own link row): one
+   * statement, the join table's columns selected beside the target's under aliases of the
+   * adapter's choosing.
+   */
+  selectLinkedTargets(input: SelectTargetsInput): Promise<LinkedRow[]>
   /** The keys of the target rows `selectTargets` would return, in the same order. */
   selectTargetKeys(input: SelectTargetsInput): Promise<Key[]>
   /** How many rows `selectTargets` would return, ignoring `limit`, `offset` and `orderBy`. */

@@ -103,6 +103,16 @@ export type ThroughWhere<TThrough> = RowWhere<TThrough>
 /** An ordering term for `orderBy()`: `'title'` or `'-title'`, or `'pk'`. */
 export type OrderBy<M extends AnyModel> = (keyof RowOf<M> & string) | `-${keyof RowOf<M> & string}` | 'pk' | '-pk'
 
+/**
+ * An ordering term on a through column, for the reads of a related manager:
+ * `'through__created_at'` or `'-through__created_at'` (Django's `'-favoriteinterview__created_at'`).
+ * The `through__` prefix is reserved: it never names a target column.
+ */
+export type ThroughOrderBy<TThrough> = `through__${keyof TThrough & string}` | `-through__${keyof TThrough & string}`
+
+// The prefix of an ordering term on a through column.
+const THROUGH_ORDER = 'through__'
+
 /** What a set of conditions applies to: a model's table, or a join table. */
 export interface ColumnScope {
   /** The table's model or through name, for messages. */
@@ -285,10 +295,15 @@ export function assertBindable(conditions: readonly Condition[], maxBindParamete
 }
 
 /** Turns `orderBy()` terms into order terms, validating the columns. */
-export function parseOrderBy(model: AnyModel, terms: readonly string[]): OrderTerm[] {
+export function parseOrderBy(model: AnyModel, terms: readonly string[], through?: ColumnScope): OrderTerm[] {
   return terms.map((term) => {
     if (typeof term !== 'string') throw new InvalidArgumentError(`orderBy() takes column names; got ${formatValue(term)}.`)
     const descending = term.startsWith('-')
+    const name = descending ? term.slice(1) : term
+    // `through__created_at`: a column of the join table (as properties), where the read allows it.
+    if (through !== undefined && name.startsWith(THROUGH_ORDER)) {
+      return { column: resolveColumn(through, name.slice(THROUGH_ORDER.length), 'orderBy()'), direction: descending ? 'desc' : 'asc', through: true }
+    }
     const column = resolveColumn(modelScope(model), descending ? term.slice(1) : term, 'orderBy()')
     return { column, direction: descending ? 'desc' : 'asc' }
   })
@@ -296,7 +311,8 @@ export function parseOrderBy(model: AnyModel, terms: readonly string[]): OrderTe
 
 /** Appends the primary key to an ordering so that every adapter returns ties in one order. */
 export function withKeyOrder(model: AnyModel, orderBy: readonly OrderTerm[]): OrderTerm[] {
-  return orderBy.some((term) => term.column === model.primaryKey)
+  // A through term on a column named like the target's key (the join table's `id`) is no key order.
+  return orderBy.some((term) => term.column === model.primaryKey && term.through !== true)
     ? [...orderBy]
     : [...orderBy, { column: model.primaryKey, direction: 'asc' }]
 }

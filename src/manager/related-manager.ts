@@ -18,7 +18,7 @@ import type { ValueOrFactory } from '../model/define-through.js'
 import { isIdentifier } from '../model/identifier.js'
 import { tagRow } from '../model/model-of.js'
 import type { RelationCore } from '../relation/many-to-many.js'
-import type { OrderBy, Where } from './parse-where.js'
+import type { OrderBy, ThroughOrderBy, Where } from './parse-where.js'
 import { RelatedQuery } from './related-query.js'
 import { inTransaction, READ_THEN_WRITE, storageCall, WRITE } from './storage-call.js'
 
@@ -388,13 +388,13 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
   // ----------------------------------------------------------------- reads
 
   /** A query over the related objects, to refine with `filter`, `orderBy`, `limit`... */
-  query(): RelatedQuery<T> {
-    const { adapter, link, sourceKey, targetModel } = this.#context
-    return new RelatedQuery<T>({ adapter, link, sourceKey, targetModel })
+  query(): RelatedQuery<T, TThrough> {
+    const { adapter, link, sourceKey, targetModel, core } = this.#context
+    return new RelatedQuery<T, TThrough>({ adapter, link, sourceKey, targetModel, through: { scope: core.throughScope, names: core.throughNames } })
   }
 
   /** The related objects matching `where`. */
-  filter(where: Where<T>): RelatedQuery<T> {
+  filter(where: Where<T>): RelatedQuery<T, TThrough> {
     return this.query().filter(where)
   }
 
@@ -402,12 +402,15 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
    * The related objects except those meeting every condition of `where` (Django's
    * `exclude()`); a null column does not meet a condition on it. See {@link RelatedQuery.exclude}.
    */
-  exclude(where: Where<T>): RelatedQuery<T> {
+  exclude(where: Where<T>): RelatedQuery<T, TThrough> {
     return this.query().exclude(where)
   }
 
-  /** The related objects in the given order. */
-  orderBy(...terms: OrderBy<T>[]): RelatedQuery<T> {
+  /**
+   * The related objects in the given order; `'-through__created_at'` orders by a through
+   * column (see {@link RelatedQuery.orderBy}).
+   */
+  orderBy(...terms: (OrderBy<T> | ThroughOrderBy<TThrough>)[]): RelatedQuery<T, TThrough> {
     return this.query().orderBy(...terms)
   }
 
@@ -415,6 +418,19 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
   all(): Promise<RowOf<T>[]> {
     if (this.#prefetched !== undefined) return Promise.resolve([...this.#prefetched])
     return this.query().all()
+  }
+
+  /**
+   * Every related object with the through row that links it, typed from the through
+   * definition, in one statement (see {@link RelatedQuery.allWithThrough}).
+   *
+   * @example
+   * ```ts
+   * const latest = await favoritedBy.of(interview).orderBy('-through__created_at').limit(3).allWithThrough()
+   * ```
+   */
+  allWithThrough(): Promise<{ row: RowOf<T>; through: TThrough }[]> {
+    return this.query().allWithThrough()
   }
 
   /** The primary keys of the related objects, in order. */
@@ -509,7 +525,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
   }
 
   /** The one row of `query` on the transaction's adapter, `undefined` for none; several is an error. */
-  async #findOne(tx: RelationAdapter, query: RelatedQuery<T>): Promise<RowOf<T> | undefined> {
+  async #findOne(tx: RelationAdapter, query: RelatedQuery<T, TThrough>): Promise<RowOf<T> | undefined> {
     const rows = await query.withAdapter(tx).limit(2).all()
     if (rows.length > 1) {
       throw new LookupError('M2M_MULTIPLE_FOUND', `More than one related ${this.#context.targetModel.name} matches the lookup.`)

@@ -1,11 +1,24 @@
 import { sliceCount } from './slice-count.js'
-import type { Condition, Key, LinkSpec, OrderTerm, RelationAdapter, Row, TargetQuery } from '../adapter/relation-adapter.js'
+import type { Condition, Key, LinkedRow, LinkSpec, OrderTerm, RelationAdapter, Row, TargetQuery } from '../adapter/relation-adapter.js'
 import { InvalidArgumentError, LookupError } from '../errors/throughline-error.js'
 import { coerceKey, resolveTargetKey } from '../model/coerce-key.js'
-import { columnNamesOf } from '../model/column-names.js'
+import { columnNamesOf, type ColumnNames } from '../model/column-names.js'
 import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
 import { tagRow } from '../model/model-of.js'
-import { assertBindable, matchesNothing, modelScope, parseConditions, parseCount, parseOrderBy, parseWhere, withKeyOrder, type OrderBy, type Where } from './parse-where.js'
+import {
+  assertBindable,
+  matchesNothing,
+  modelScope,
+  parseConditions,
+  parseCount,
+  parseOrderBy,
+  parseWhere,
+  withKeyOrder,
+  type ColumnScope,
+  type OrderBy,
+  type ThroughOrderBy,
+  type Where,
+} from './parse-where.js'
 import { storageCall } from './storage-call.js'
 
 /** What a query needs to read. Internal. */
@@ -14,6 +27,8 @@ export interface QuerySource {
   readonly link: LinkSpec
   readonly sourceKey: Key
   readonly targetModel: AnyModel
+  /** The join table's columns as properties, which `through__` order terms name, and their database names. */
+  readonly through?: { readonly scope: ColumnScope; readonly names: ColumnNames }
 }
 
 interface QueryState {
@@ -36,7 +51,7 @@ interface QueryState {
  * const science = await article.publications.filter({ title__startswith: 'Science' }).all()
  * ```
  */
-export class RelatedQuery<T extends AnyModel> {
+export class RelatedQuery<T extends AnyModel, TThrough extends object = never> {
   readonly #source: QuerySource
   readonly #state: QueryState
 
@@ -47,9 +62,9 @@ export class RelatedQuery<T extends AnyModel> {
   }
 
   /** Narrows the query: every condition of `where` must also hold. */
-  filter(where: Where<T>): RelatedQuery<T> {
+  filter(where: Where<T>): RelatedQuery<T, TThrough> {
     const conditions = parseWhere(this.#source.targetModel, where)
-    return new RelatedQuery<T>(this.#source, { ...this.#state, where: [...this.#state.where, ...conditions] })
+    return new RelatedQuery<T, TThrough>(this.#source, { ...this.#state, where: [...this.#state.where, ...conditions] })
   }
 
   /**
@@ -63,27 +78,36 @@ export class RelatedQuery<T extends AnyModel> {
    * await article.publications.filter({ title__startswith: 'Science' }).exclude({ title__in: ['Science News'] }).all()
    * ```
    */
-  exclude(where: Where<T>): RelatedQuery<T> {
+  exclude(where: Where<T>): RelatedQuery<T, TThrough> {
     const conditions = parseConditions(modelScope(this.#source.targetModel), where, 'exclude()')
     // As Django: exclude() with no condition leaves out nothing, and a condition no row meets
     // (an empty `in` list) leaves out nothing either.
     if (conditions.length === 0 || matchesNothing(conditions)) return this
-    return new RelatedQuery<T>(this.#source, { ...this.#state, exclude: [...this.#state.exclude, conditions] })
+    return new RelatedQuery<T, TThrough>(this.#source, { ...this.#state, exclude: [...this.#state.exclude, conditions] })
   }
 
-  /** Orders the rows: `orderBy('-title', 'id')`. Default is the model's `ordering`, then the primary key. */
-  orderBy(...terms: OrderBy<T>[]): RelatedQuery<T> {
-    return new RelatedQuery<T>(this.#source, { ...this.#state, orderBy: parseOrderBy(this.#source.targetModel, terms) })
+  /**
+   * Orders the rows: `orderBy('-title', 'id')`. Default is the model's `ordering`, then the
+   * primary key. A term `through__<column>` orders by a column of the through table (Django's
+   * `order_by("-favoriteinterview__created_at")`): the most recent likes first.
+   *
+   * @example
+   * ```ts
+   * await favoritedBy.reverse.of(user).orderBy('-through__created_at').limit(10).all()
+   * ```
+   */
+  orderBy(...terms: (OrderBy<T> | ThroughOrderBy<TThrough>)[]): RelatedQuery<T, TThrough> {
+    return new RelatedQuery<T, TThrough>(this.#source, { ...this.#state, orderBy: parseOrderBy(this.#source.targetModel, terms, this.#source.through?.scope) })
   }
 
   /** Returns at most `count` rows. */
-  limit(count: number): RelatedQuery<T> {
-    return new RelatedQuery<T>(this.#source, { ...this.#state, limit: parseCount(count, 'limit') })
+  limit(count: number): RelatedQuery<T, TThrough> {
+    return new RelatedQuery<T, TThrough>(this.#source, { ...this.#state, limit: parseCount(count, 'limit') })
   }
 
   /** Skips the first `count` rows. */
-  offset(count: number): RelatedQuery<T> {
-    return new RelatedQuery<T>(this.#source, { ...this.#state, offset: parseCount(count, 'offset') })
+  offset(count: number): RelatedQuery<T, TThrough> {
+    return new RelatedQuery<T, TThrough>(this.#source, { ...this.#state, offset: parseCount(count, 'offset') })
   }
 
   /**
@@ -96,16 +120,18 @@ export class RelatedQuery<T extends AnyModel> {
    * const page = await pubs.query().after(lastSeenId).limit(50).all()
    * ```
    */
-  after(key: unknown): RelatedQuery<T> {
+  after(key: unknown): RelatedQuery<T, TThrough> {
     const { targetModel } = this.#source
     const primaryKey = targetModel.primaryKey
     const order = this.#state.orderBy ?? [{ column: primaryKey, direction: 'asc' as const }]
     const [term] = order
-    if (order.length !== 1 || term?.column !== primaryKey) {
-      throw new InvalidArgumentError(`after() pages by primary key: order by "pk" or "-pk" (or not at all), not by ${order.map((item) => item.column).join(', ')}.`)
+    if (order.length !== 1 || term?.column !== primaryKey || term.through === true) {
+      throw new InvalidArgumentError(
+      `after() pages by primary key: order by "pk" or "-pk" (or not at all), not by ${order.map((item) => (item.through === true ? `through__${item.column}` : item.column)).join(', ')}.`,
+    )
     }
     const condition = { column: primaryKey, op: term.direction === 'asc' ? ('gt' as const) : ('lt' as const), value: resolveTargetKey(key, targetModel, 'filter by') }
-    return new RelatedQuery<T>(this.#source, { ...this.#state, orderBy: order, where: [...this.#state.where, condition] })
+    return new RelatedQuery<T, TThrough>(this.#source, { ...this.#state, orderBy: order, where: [...this.#state.where, condition] })
   }
 
   /**
@@ -134,8 +160,8 @@ export class RelatedQuery<T extends AnyModel> {
   }
 
   /** @internal The same query, run on another adapter (the call's transaction). */
-  withAdapter(adapter: RelationAdapter): RelatedQuery<T> {
-    return new RelatedQuery<T>({ ...this.#source, adapter }, this.#state)
+  withAdapter(adapter: RelationAdapter): RelatedQuery<T, TThrough> {
+    return new RelatedQuery<T, TThrough>({ ...this.#source, adapter }, this.#state)
   }
 
   /** The related rows, one per link row, tagged with their model. */
@@ -145,6 +171,30 @@ export class RelatedQuery<T extends AnyModel> {
     const rows = await storageCall(adapter, () => adapter.selectTargets({ link, source: sourceKey, query: this.#query() }))
     const names = columnNamesOf(targetModel)
     return rows.map((row: Row) => tagRow(names.fromStorage(row), targetModel) as RowOf<T>)
+  }
+
+  /**
+   * The related rows, each with the through row that links it (typed from the through
+   * definition), in one statement: `{ row, through }`, in the query's order. A target linked
+   * twice (a through table allowing duplicate pairs) comes twice, each with its own through row.
+   *
+   * @example
+   * ```ts
+   * for (const { row: fan, through } of await favoritedBy.of(interview).orderBy('-through__created_at').limit(3).allWithThrough()) {
+   *   console.log(fan.username, through.created_at)
+   * }
+   * ```
+   */
+  async allWithThrough(): Promise<{ row: RowOf<T>; through: TThrough }[]> {
+    if (this.#matchesNothing()) return []
+    const { adapter, link, sourceKey, targetModel } = this.#source
+    const linked = await storageCall(adapter, () => adapter.selectLinkedTargets({ link, source: sourceKey, query: this.#query() }))
+    const names = columnNamesOf(targetModel)
+    const throughNames = this.#source.through?.names
+    return linked.map(({ row, through }: LinkedRow) => ({
+      row: tagRow(names.fromStorage(row), targetModel) as RowOf<T>,
+      through: (throughNames === undefined ? through : throughNames.fromStorage(through)) as TThrough,
+    }))
   }
 
   /** The first row in order, or `undefined`. */
@@ -159,7 +209,7 @@ export class RelatedQuery<T extends AnyModel> {
    */
   async get(where?: Where<T>): Promise<RowOf<T>> {
     const query = where === undefined ? this : this.filter(where)
-    const rows = await new RelatedQuery<T>(query.#source, { ...query.#state, limit: 2 }).all()
+    const rows = await new RelatedQuery<T, TThrough>(query.#source, { ...query.#state, limit: 2 }).all()
     const { targetModel } = this.#source
     if (rows.length === 0) throw new LookupError('M2M_NOT_FOUND', `No related ${targetModel.name} matches the query.`)
     if (rows.length > 1) throw new LookupError('M2M_MULTIPLE_FOUND', `More than one related ${targetModel.name} matches the query.`)
@@ -198,6 +248,14 @@ export class RelatedQuery<T extends AnyModel> {
     return keys.map((key) => coerceKey(key, targetModel) as KeyOf<T>)
   }
 
+  /** The order for the adapter, on database columns: through terms named by the through table's names. */
+  #order(names: ColumnNames): readonly OrderTerm[] {
+    const { targetModel, through } = this.#source
+    const terms = withKeyOrder(targetModel, this.#state.orderBy ?? targetModel.ordering)
+    if (through === undefined || !terms.some((term) => term.through === true)) return names.order(terms)
+    return terms.map((term) => (term.through === true ? { ...through.names.order([term])[0]!, through: true } : names.order([term])[0]!))
+  }
+
   // `in: []` can match nothing: answer without a statement rather than send `IN ()`.
   #matchesNothing(): boolean {
     return this.#state.limit === 0 || matchesNothing(this.#state.where)
@@ -211,7 +269,7 @@ export class RelatedQuery<T extends AnyModel> {
     return {
       where: names.conditions(this.#state.where),
       exclude: this.#state.exclude.map((group) => names.conditions(group)),
-      orderBy: names.order(withKeyOrder(targetModel, this.#state.orderBy ?? targetModel.ordering)),
+      orderBy: this.#order(names),
       limit: this.#state.limit,
       offset: this.#state.offset,
     }

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import { defineModel, defineThrough, manyToMany, MemoryAdapter } from '../../src/index.js'
+import { defineModel, defineThrough, manyToMany, MemoryAdapter, type RowOf } from '../../src/index.js'
 
 interface UserRow {
   id: number
@@ -32,5 +32,22 @@ describe('types: the list page', () => {
     await favoritedBy.countsOf(['a'], { through: { liked_at: '2026' } })
     // @ts-expect-error an Interview is no User
     await favoritedBy.reverse.countsOf([{ id: 'a', title: 'A' }])
+  })
+
+  it('orders by through columns, a wrong one does not compile, and types the through rows', async () => {
+    const fans = favoritedBy.of('a')
+    await fans.orderBy('-through__created_at', 'username').all()
+    await fans.filter({ username: 'ann' }).orderBy('through__created_at').limit(3).all()
+    // @ts-expect-error not a column of the through table
+    fans.orderBy('-through__liked_at')
+    // @ts-expect-error a target column is not a through column
+    fans.orderBy('through__username')
+    // @ts-expect-error the through prefix, not the through model's name
+    fans.orderBy('-favoriteinterview__created_at')
+    expectTypeOf(await fans.orderBy('-through__created_at').allWithThrough()).toEqualTypeOf<{ row: RowOf<typeof User>; through: FavoriteRow }[]>()
+    expectTypeOf(await favoritedBy.reverse.of(1).allWithThrough()).toEqualTypeOf<{ row: RowOf<typeof Interview>; through: FavoriteRow }[]>()
+    // An auto join table: its row type's columns.
+    const auto = manyToMany(User, Interview, { name: 'watched', adapter: new MemoryAdapter() })
+    await auto.of(1).orderBy('-through__id').all()
   })
 })

@@ -7,6 +7,7 @@ import type {
   Key,
   KeyType,
   LinkCount,
+  LinkedRow,
   LinkSpec,
   PrefetchedRow,
   PrefetchTargetsInput,
@@ -37,6 +38,7 @@ import { keysJson, pairsJson } from '../sqlite/keys-json.js'
 import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
 import { CONFLICT_ADVICE } from '../sql/to-storage-error.js'
 import { bindValue, countLinksSql, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
+import { splitLinkedRow, throughAliases } from '../sql/linked-row.js'
 
 /** Options of {@link BetterSqlite3Adapter}. */
 export interface BetterSqlite3AdapterOptions {
@@ -385,6 +387,13 @@ export class BetterSqlite3Adapter implements RelationAdapter {
 
   #selectTargets({ link, source, query }: SelectTargetsInput): Row[] {
     return this.#readRows(targetsSql(link, source, query, 'rows'), link.target)
+  }
+
+  async selectLinkedTargets(input: SelectTargetsInput): Promise<LinkedRow[]> {
+    const { link, source, query } = input
+    // The join table's columns beside the target's; link keys as text when 64-bit, as selectThroughRows reads them.
+    const aliases = throughAliases(link)
+    return this.#exec(() => this.#readRows(targetsSql(link, source, query, 'rows', aliases), link.target).map((row) => splitLinkedRow(row, aliases)))
   }
 
   async selectTargetKeys(input: SelectTargetsInput): Promise<Key[]> {

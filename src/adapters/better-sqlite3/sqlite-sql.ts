@@ -1,5 +1,6 @@
 import type { Condition, CountLinksInput, Key, KeyType, LinkConditions, LinkSpec, OrderTerm, SourceQuery, TableSpec, TargetQuery } from '../../adapter/relation-adapter.js'
 import { keysJson } from '../sqlite/keys-json.js'
+import type { ThroughAlias } from '../sql/linked-row.js'
 import type { SqliteValue } from './sqlite-database.js'
 
 /** A statement's text and its parameters, in order. Internal. */
@@ -156,8 +157,10 @@ function excluded(alias: string, uuid: UuidColumns, groups: readonly (readonly C
 }
 
 function orderBy(alias: string, terms: readonly OrderTerm[]): string {
-  // SQLite sorts NULLs first ascending and last descending, as the memory adapter does.
-  return terms.length === 0 ? '' : ` ORDER BY ${terms.map(({ column, direction }) => `${alias}.${quote(column)} COLLATE BINARY ${direction.toUpperCase()}`).join(', ')}`
+  // SQLite sorts NULLs first ascending and last descending, as the memory adapter does. A
+  // through term (`through__created_at`) orders by the join table's column, aliased L.
+  const term = ({ column, direction, through }: OrderTerm): string => `${through === true ? L : alias}.${quote(column)} COLLATE BINARY ${direction.toUpperCase()}`
+  return terms.length === 0 ? '' : ` ORDER BY ${terms.map(term).join(', ')}`
 }
 
 function page(limit: number | undefined, offset: number | undefined, parameters: SqliteValue[]): string {
@@ -188,10 +191,12 @@ function linkedTargets(link: LinkSpec): string {
 /**
  * The read of the targets linked from one source: one `SELECT` joining the target table to
  * the join table, with the query's conditions, order and page. `count` ignores order and page.
+ * `through` adds join table columns to the select list, each under its alias.
  */
-export function targetsSql(link: LinkSpec, source: Key, query: TargetQuery, selection: Selection): SqlText {
+export function targetsSql(link: LinkSpec, source: Key, query: TargetQuery, selection: Selection, through: readonly ThroughAlias[] = []): SqlText {
   const parameters: SqliteValue[] = [source]
-  let sql = `SELECT ${columnsOf(T, link.target, selection)} ${linkedTargets(link)} WHERE ${L}.${quote(link.sourceColumn)} = ?`
+  const extra = through.map(({ column, alias, keyType }) => `, ${keyColumn(`${L}.${quote(column)}`, keyType ?? 'integer')} AS ${quote(alias)}`).join('')
+  let sql = `SELECT ${columnsOf(T, link.target, selection)}${extra} ${linkedTargets(link)} WHERE ${L}.${quote(link.sourceColumn)} = ?`
   sql += conditions(T, uuidColumns(link.target), query.where, parameters)
   sql += excluded(T, uuidColumns(link.target), query.exclude, parameters)
   if (selection === 'count') return { sql, parameters }

@@ -10,6 +10,7 @@ import type {
   KeyType,
   LinkConditions,
   LinkCount,
+  LinkedRow,
   LinkSpec,
   PrefetchedRow,
   PrefetchTargetsInput,
@@ -36,6 +37,7 @@ import type { TableDescription } from '../../schema/table-description.js'
 import { chunks, inlinedBytes, largestInlined } from '../sql/chunks.js'
 import { compareOrd } from '../sql/compare-ord.js'
 import { excludedFragment } from '../sql/condition-fragment.js'
+import { splitLinkedRow, throughAliases } from '../sql/linked-row.js'
 import { describeKnexTable } from './describe-table.js'
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from '../sql/exact-keys.js'
 import { exactKeysQuery } from './exact-keys.js'
@@ -384,6 +386,16 @@ export class KnexAdapter implements RelationAdapter {
     return this.#selectRows(db, this.#targetsQuery(db, input, true), T, input.link.target)
   }
 
+  async selectLinkedTargets(input: SelectTargetsInput): Promise<LinkedRow[]> {
+    const db = this.#executor()
+    const { link } = input
+    // The join table's columns beside the target's; link keys as text when 64-bit, as selectThroughRows reads them.
+    const aliases = throughAliases(link)
+    const builder = this.#targetsQuery(db, input, true)
+    for (const { column, alias, keyType } of aliases) builder.select(this.#keyColumn(db, `${L}.${column}`, keyType ?? 'integer', alias))
+    return (await this.#selectRows(db, builder, T, link.target)).map((row) => splitLinkedRow(row, aliases))
+  }
+
   async selectTargetKeys(input: SelectTargetsInput): Promise<Key[]> {
     const db = this.#executor()
     const { primaryKey, keyType } = input.link.target
@@ -682,7 +694,12 @@ export class KnexAdapter implements RelationAdapter {
   /** Orders `builder` by `orderBy` on the table aliased `alias` (a model's table, described by `spec`). */
   #orderBy(builder: Knex.QueryBuilder, alias: string, spec: TableSpec, orderBy: SelectTargetsInput['query']['orderBy']): void {
     const { dialect } = this.#shared
-    for (const { column, direction } of orderBy) {
+    for (const { column, direction, through } of orderBy) {
+      // A through term (`through__created_at`) orders by the join table's column, aliased L.
+      if (through === true) {
+        builder.orderByRaw(...raw(dialect.orderTerm(`${L}.${column}`, direction)))
+        continue
+      }
       const qualified = `${alias}.${column}`
       builder.orderByRaw(...raw(column === spec.primaryKey ? dialect.keyOrderTerm(qualified, direction, spec.keyType) : dialect.orderTerm(qualified, direction)))
     }

@@ -8,6 +8,7 @@ import type {
   Key,
   LinkConditions,
   LinkCount,
+  LinkedRow,
   LinkSpec,
   OrderTerm,
   PrefetchedRow,
@@ -274,6 +275,12 @@ export class MemoryAdapter implements RelationAdapter {
     return this.#statement(() => this.#selectTargets(input).map((row) => ({ ...row })))
   }
 
+  async selectLinkedTargets(input: SelectTargetsInput): Promise<LinkedRow[]> {
+    const { columns } = input.link
+    // Every known column, null when the row was stored without it, as an SQL table has it.
+    return this.#statement(() => this.#linkedTargets(input).map(({ row, through }) => ({ row: { ...row }, through: Object.fromEntries(columns.map((column) => [column, cell(through, column) ?? null])) })))
+  }
+
   async selectTargetKeys(input: SelectTargetsInput): Promise<Key[]> {
     return this.#statement(() => this.#selectTargets(input).map((row) => row[input.link.target.primaryKey] as Key))
   }
@@ -301,17 +308,17 @@ export class MemoryAdapter implements RelationAdapter {
       const join = this.#join(link)
       const targets = this.#store.tables.get(link.target.table)
       if (targets === undefined) return []
-      const found: { source: Key; row: Row }[] = []
+      const found: { source: Key; row: Row; through: Row }[] = []
       for (const source of sources) {
         for (const id of [...join.idsWhere(link.sourceColumn, source)].sort(byNumber)) {
           const targetId = targets.rowIdOfKey((join.rows.get(id)!)[link.targetColumn])
           const row = targetId === undefined ? undefined : targets.rows.get(targetId)
-          if (row !== undefined && query.where.every((condition) => matches(row, condition)) && !excluded(row, query.exclude)) found.push({ source, row })
+          if (row !== undefined && query.where.every((condition) => matches(row, condition)) && !excluded(row, query.exclude)) found.push({ source, row, through: join.rows.get(id)! })
         }
       }
       // A stable sort: within one source, rows keep the query's order.
       const order = query.orderBy
-      found.sort((a, b) => compareRows(a.row, b.row, order))
+      found.sort((a, b) => compareLinked(a, b, order))
       return found.map(({ source, row }) => ({ source, row: { ...row } }))
     })
   }
@@ -487,17 +494,23 @@ export class MemoryAdapter implements RelationAdapter {
     return sorted.slice(offset, query.limit === undefined ? undefined : offset + query.limit)
   }
 
-  #selectTargets({ link, source, query }: SelectTargetsInput): Row[] {
+  #selectTargets(input: SelectTargetsInput): Row[] {
+    return this.#linkedTargets(input).map(({ row }) => row)
+  }
+
+  /** The target rows linked from `source`, each with its link row, in the query's order and page (the stored objects: copy them). */
+  #linkedTargets({ link, source, query }: SelectTargetsInput): LinkedRow[] {
     const join = this.#join(link)
     const targets = this.#store.tables.get(link.target.table)
     if (targets === undefined) return []
-    const rows: Row[] = []
+    const rows: LinkedRow[] = []
     for (const id of [...join.idsWhere(link.sourceColumn, source)].sort(byNumber)) {
-      const targetId = targets.rowIdOfKey((join.rows.get(id)!)[link.targetColumn])
+      const through = join.rows.get(id)!
+      const targetId = targets.rowIdOfKey(through[link.targetColumn])
       const row = targetId === undefined ? undefined : targets.rows.get(targetId)
-      if (row !== undefined && query.where.every((condition) => matches(row, condition)) && !excluded(row, query.exclude)) rows.push(row)
+      if (row !== undefined && query.where.every((condition) => matches(row, condition)) && !excluded(row, query.exclude)) rows.push({ row, through })
     }
-    const sorted = query.orderBy.length === 0 ? rows : sortRows(rows, query.orderBy)
+    const sorted = query.orderBy.length === 0 ? rows : [...rows].sort((a, b) => compareLinked(a, b, query.orderBy))
     const offset = query.offset ?? 0
     return sorted.slice(offset, query.limit === undefined ? undefined : offset + query.limit)
   }
@@ -531,6 +544,15 @@ export function compareValues(a: unknown, b: unknown): number {
 function compareRows(a: Row, b: Row, orderBy: readonly OrderTerm[]): number {
   for (const { column, direction } of orderBy) {
     const order = compareValues(cell(a, column), cell(b, column))
+    if (order !== 0) return direction === 'asc' ? order : -order
+  }
+  return 0
+}
+
+/** Orders target rows by `orderBy`, reading a through term (`through__created_at`) from the link row. */
+function compareLinked(a: LinkedRow, b: LinkedRow, orderBy: readonly OrderTerm[]): number {
+  for (const { column, direction, through } of orderBy) {
+    const order = through === true ? compareValues(cell(a.through, column), cell(b.through, column)) : compareValues(cell(a.row, column), cell(b.row, column))
     if (order !== 0) return direction === 'asc' ? order : -order
   }
   return 0

@@ -9,6 +9,7 @@ import type {
   KeyType,
   LinkConditions,
   LinkCount,
+  LinkedRow,
   LinkSpec,
   OrderTerm,
   PrefetchedRow,
@@ -37,6 +38,7 @@ import { describeSqliteTable } from '../sqlite/describe-sqlite-table.js'
 import { chunks, inlinedBytes, largestInlined } from './chunks.js'
 import { compareOrd } from './compare-ord.js'
 import { conditionFragment, excludedFragment } from './condition-fragment.js'
+import { splitLinkedRow, throughAliases } from './linked-row.js'
 import { describeMysqlTable, describePostgresTable, type CatalogRow } from './describe-sql-table.js'
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from './exact-keys.js'
 import { ProbeRows } from './probe-rows.js'
@@ -413,6 +415,16 @@ export class FragmentAdapter<H> implements RelationAdapter {
     return this.#selectRows(db, [], this.#targetsFrom(input), this.#page(input.link.target, T, input.query), T, input.link.target)
   }
 
+  async selectLinkedTargets(input: SelectTargetsInput): Promise<LinkedRow[]> {
+    const db = this.#executor()
+    const { link } = input
+    // The join table's columns beside the target's; link keys as text when 64-bit, as selectThroughRows reads them.
+    const aliases = throughAliases(link)
+    const extra = aliases.map(({ column, alias, keyType }) => this.#keyColumn(`${L}.${column}`, keyType ?? 'integer', alias))
+    const rows = await this.#selectRows(db, extra, this.#targetsFrom(input), this.#page(link.target, T, input.query), T, link.target)
+    return rows.map((row) => splitLinkedRow(row, aliases))
+  }
+
   async selectTargetKeys(input: SelectTargetsInput): Promise<Key[]> {
     const db = this.#executor()
     const { primaryKey, keyType } = input.link.target
@@ -744,7 +756,9 @@ export class FragmentAdapter<H> implements RelationAdapter {
   #orderBy(alias: string, spec: TableSpec, orderBy: readonly OrderTerm[]): SqlFragment {
     const { dialect } = this.#shared
     if (orderBy.length === 0) return fragment('')
-    const terms = orderBy.map(({ column, direction }) => {
+    const terms = orderBy.map(({ column, direction, through }) => {
+      // A through term (`through__created_at`) orders by the join table's column, aliased L.
+      if (through === true) return dialect.orderTerm(`${L}.${column}`, direction)
       const qualified = `${alias}.${column}`
       return column === spec.primaryKey ? dialect.keyOrderTerm(qualified, direction, spec.keyType) : dialect.orderTerm(qualified, direction)
     })

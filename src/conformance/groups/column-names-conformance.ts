@@ -90,6 +90,27 @@ export function columnNamesConformance(options: ConformanceOptions): void {
       assert.deepEqual(streamed, [alpha, beta, gamma])
     })
 
+    it('orders by a renamed through property and reads the through rows keyed by properties', async () => {
+      const ctx = context()
+      const { ann, alpha, beta, gamma } = await library(ctx)
+      const manager = ctx.bind(shelf).of(ann)
+      await manager.add(beta, { throughDefaults: { addedAt: '2025-03-01T00:00:00.000Z', note: 'b' } })
+      await manager.add(alpha, { throughDefaults: { addedAt: '2025-02-01T00:00:00.000Z' } })
+      await manager.add(gamma, { throughDefaults: { addedAt: '2025-04-01T00:00:00.000Z' } })
+      assert.deepEqual(await manager.orderBy('-through__addedAt').all(), [gamma, beta, alpha])
+      const linked = await manager.orderBy('through__addedAt').allWithThrough()
+      assert.deepEqual(
+        linked.map(({ row, through }) => [row, through.readerId, through.storyId, through.addedAt, through.note]),
+        [
+          [alpha, ann.readerId, alpha.id, '2025-02-01T00:00:00.000Z', null],
+          [beta, ann.readerId, beta.id, '2025-03-01T00:00:00.000Z', 'b'],
+          [gamma, ann.readerId, gamma.id, '2025-04-01T00:00:00.000Z', null],
+        ],
+      )
+      // The database column of a renamed property is not a name the caller may use.
+      assert.throws(() => manager.orderBy('through__added_at' as 'through__addedAt'), { code: 'M2M_UNKNOWN_COLUMN' })
+    })
+
     it('refuses the column name of a renamed property, naming the property', async () => {
       const ctx = context()
       const { ann, alpha } = await library(ctx)

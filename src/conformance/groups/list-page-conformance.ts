@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import type { ConformanceOptions } from '../conformance-options.js'
 import { useContext, type ConformanceContext } from '../conformance-context.js'
-import { insertLinkRow } from '../fixtures/link-rows.js'
-import { listPageSchema, PageInterview, PageUser, pageFans, pageLikes, type PageInterviewRow, type PageUserRow } from '../fixtures/list-page.js'
+import { insertLinkRow, pick } from '../fixtures/link-rows.js'
+import { listPageSchema, PageInterview, PageUser, pageFans, pageLikes, type PageFavoriteRow, type PageInterviewRow, type PageUserRow } from '../fixtures/list-page.js'
 
 interface Page {
   readonly ann: PageUserRow
@@ -26,7 +26,9 @@ async function page(ctx: ConformanceContext): Promise<Page> {
 
 /**
  * Issue #12: the reads of seed 000's list page, each one statement however many rows: the
- * number of fans of each interview (Django's `annotate(Count("favorited_by"))`).
+ * number of fans of each interview (Django's `annotate(Count("favorited_by"))`), and the
+ * through columns in reads: latest first (`order_by("-favoriteinterview__created_at")`), with
+ * the through values of each row.
  */
 export function listPageConformance(options: ConformanceOptions): void {
   const { describe, it } = options.test
@@ -87,6 +89,87 @@ export function listPageConformance(options: ConformanceOptions): void {
       let counts = new Map<number, number>()
       assert.equal(await ctx.statements(async () => (counts = await fans.countsOf(interviews))), 1)
       assert.deepEqual([...counts.values()], interviews.map((_, index) => index % 6))
+    })
+
+    it('orders by a through column, latest like first, in one statement', async () => {
+      const ctx = context()
+      const { ann, ben, cat, a, b, c } = await page(ctx)
+      const likes = ctx.bind(pageLikes)
+      const fans = ctx.bind(pageFans)
+      let rows: unknown[] = []
+      // user.favorite_interviews.order_by("-favoriteinterview__created_at")
+      assert.equal(await ctx.statements(async () => (rows = await likes.of(ann).orderBy('-through__created_at').all())), 1)
+      assert.deepEqual(rows, [b, a])
+      assert.deepEqual(await likes.of(ann).orderBy('through__created_at').all(), [a, b])
+      assert.deepEqual(await likes.of(ann).orderBy('-through__created_at').ids(), [b.id, a.id])
+      assert.deepEqual(await fans.of(a).orderBy('-through__created_at').all(), [ben, ann])
+      assert.deepEqual(await fans.of(a).orderBy('-through__created_at').limit(1).all(), [ben])
+      assert.deepEqual(await fans.of(a).orderBy('-through__created_at').offset(1).first(), ann)
+      assert.deepEqual(await fans.of(a).filter({ username__startswith: 'a' }).orderBy('-through__created_at').all(), [ann])
+      // A like without a date: first ascending, last descending, as nulls order on every adapter.
+      await fans.of(c).add(cat)
+      await fans.of(c).add(ann, { throughDefaults: { created_at: '2026-06-05T10:00:00Z' } })
+      assert.deepEqual(await fans.of(c).orderBy('through__created_at').all(), [cat, ann])
+      assert.deepEqual(await fans.of(c).orderBy('-through__created_at').all(), [ann, cat])
+      // Ties on the through column fall back to the target's order terms, then its key.
+      await fans.of(b).add([ben, cat], { throughDefaults: { created_at: '2026-02-05T10:00:00Z' } })
+      assert.deepEqual(await fans.of(b).orderBy('-through__created_at', '-username').all(), [cat, ben, ann])
+      assert.deepEqual(await fans.of(b).orderBy('through__created_at').all(), [ann, ben, cat])
+    })
+
+    it('returns the targets with their through values, in one statement', async () => {
+      const ctx = context()
+      const { ann, ben, a, c } = await page(ctx)
+      const fans = ctx.bind(pageFans)
+      const rowsOf = async (key: number): Promise<unknown[]> => {
+        const links = await fans.of(key).throughRows()
+        return links.sort((x, y) => (x.created_at ?? '').localeCompare(y.created_at ?? '')).reverse()
+      }
+      let latest: { row: PageUserRow; through: PageFavoriteRow }[] = []
+      assert.equal(await ctx.statements(async () => (latest = await fans.of(a).orderBy('-through__created_at').allWithThrough())), 1)
+      assert.deepEqual(latest.map(({ row }) => row), [ben, ann])
+      assert.deepEqual(latest.map(({ through }) => through), await rowsOf(a.id))
+      assert.deepEqual(pick(latest.map(({ through }) => through), 'user_id', 'interview_id', 'created_at'), [
+        { user_id: ben.id, interview_id: a.id, created_at: '2026-03-05T10:00:00Z' },
+        { user_id: ann.id, interview_id: a.id, created_at: '2026-01-05T10:00:00Z' },
+      ])
+      const [first] = await fans.of(a).filter({ username: 'ann' }).allWithThrough()
+      assert.equal(first?.through.created_at, '2026-01-05T10:00:00Z')
+      assert.deepEqual(await fans.of(c).allWithThrough(), [])
+      assert.deepEqual(await fans.of(a).filter({ pk__in: [] }).allWithThrough(), [])
+      // A like stored twice: the fan once per link row, each with its own through values.
+      await insertLinkRow(ctx, pageFans, a.id, ann.id, { created_at: '2026-04-05T10:00:00Z' })
+      const again = await fans.of(a).orderBy('-through__created_at').allWithThrough()
+      assert.deepEqual(pick(again.map(({ row, through }) => ({ username: row.username, created_at: through.created_at })), 'username', 'created_at'), [
+        { username: 'ann', created_at: '2026-04-05T10:00:00Z' },
+        { username: 'ben', created_at: '2026-03-05T10:00:00Z' },
+        { username: 'ann', created_at: '2026-01-05T10:00:00Z' },
+      ])
+    })
+
+    it('reads the 60 fans of an interview, latest first, with their through values, in one statement', async () => {
+      const ctx = context()
+      const users = await ctx.insertAll(PageUser, Array.from({ length: 60 }, (_, index) => ({ username: `user ${String(index).padStart(2, '0')}` })))
+      const [interview] = await ctx.insertAll(PageInterview, [{ title: 'Backend' }])
+      const fans = ctx.bind(pageFans).of(interview!)
+      for (const [index, user] of users.entries()) await fans.add(user, { throughDefaults: { created_at: `2026-01-01T10:${String(index).padStart(2, '0')}:00Z` } })
+      let latest: { row: PageUserRow; through: PageFavoriteRow }[] = []
+      assert.equal(await ctx.statements(async () => (latest = await fans.orderBy('-through__created_at').allWithThrough())), 1)
+      assert.deepEqual(latest.map(({ row }) => row), [...users].reverse())
+      assert.deepEqual(latest.map(({ through }) => through.user_id), [...users].reverse().map((user) => user.id))
+      let ordered: unknown[] = []
+      assert.equal(await ctx.statements(async () => (ordered = await fans.orderBy('-through__created_at').all())), 1)
+      assert.deepEqual(ordered, [...users].reverse())
+    })
+
+    it('refuses a through column that does not exist, and keyset pages by key only', async () => {
+      const ctx = context()
+      const { a } = await page(ctx)
+      const fans = ctx.bind(pageFans).of(a)
+      assert.throws(() => fans.orderBy('through__nope' as 'through__created_at'), { code: 'M2M_UNKNOWN_COLUMN' })
+      assert.throws(() => fans.orderBy('-through__created_at').after(1), { code: 'M2M_INVALID_ARGUMENT' })
+      // The through table's own key is not the target's, even under the same name.
+      assert.throws(() => fans.orderBy('through__id').after(1), { code: 'M2M_INVALID_ARGUMENT' })
     })
   })
 }

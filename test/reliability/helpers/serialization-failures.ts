@@ -5,6 +5,7 @@ import type {
   InsertLinksInput,
   InsertTargetInput,
   Key,
+  LinkedRow,
   LinkCount,
   PrefetchTargetsInput,
   PrefetchedRow,
@@ -110,6 +111,9 @@ export class SerializationFailures implements RelationAdapter {
   }
   countLinks(input: CountLinksInput): Promise<LinkCount[]> {
     return this.#inner.countLinks(input)
+  }
+  selectLinkedTargets(input: SelectTargetsInput): Promise<LinkedRow[]> {
+    return this.#inner.selectLinkedTargets(input)
   }
   selectSources(input: SelectSourcesInput): Promise<Row[]> {
     return this.#inner.selectSources(input)
