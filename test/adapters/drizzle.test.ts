@@ -1,4 +1,5 @@
 import { sql, type SQL } from 'drizzle-orm'
+import { drizzle as drizzleProxy } from 'drizzle-orm/sqlite-proxy'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { DrizzleAdapter } from '../../src/adapters/drizzle/index.js'
 import { createJoinTable, createTable } from '../../src/adapters/knex/index.js'
@@ -146,6 +147,37 @@ for (const target of drizzleTargets) {
         expect((refused as Error).message).toContain('Pass db')
       })
 
+      it('takes savepoints inside a transaction the caller began on the connection', async () => {
+        const database = (db as { $client: { exec(sql: string): void } }).$client
+        const relation = favorites.using(new DrizzleAdapter(db))
+        database.exec('BEGIN')
+        await relation.of(1).add([1, 2])
+        // A failed call undoes only its own writes: the caller's transaction goes on.
+        await expect(relation.of(1).add([3, 99])).rejects.toMatchObject({ code: 'M2M_TARGET_NOT_FOUND' })
+        database.exec('ROLLBACK')
+        expect(await links()).toEqual([])
+        database.exec('BEGIN')
+        await relation.of(1).add(3)
+        database.exec('COMMIT')
+        expect(await links()).toEqual([3])
+      })
+
+      it('reports a database another connection keeps busy as a conflict', async () => {
+        const database = (db as { $client: { pragma(sql: string): unknown } }).$client
+        database.pragma('busy_timeout = 20')
+        const adapter = new DrizzleAdapter(db, { retry: { retries: 0 } })
+        const relation = favorites.using(adapter)
+        const off = relation.on('pre_add', () => undefined) // a listener: add() opens a transaction
+        await connection.knex.raw('BEGIN IMMEDIATE')
+        try {
+          await expect(relation.of(1).add(1)).rejects.toMatchObject({ code: 'M2M_CONFLICT' })
+        } finally {
+          await connection.knex.raw('ROLLBACK')
+          off()
+          database.pragma('busy_timeout = 5000')
+        }
+      })
+
       it('keeps a call that ran beside another call’s transaction when that one rolls back', async () => {
         const relation = favorites.using(new DrizzleAdapter(db))
         let release: () => void = () => undefined
@@ -213,6 +245,12 @@ for (const target of drizzleTargets) {
 }
 
 describe('DrizzleAdapter', () => {
+  it('refuses an asynchronous SQLite driver, which cannot keep a call atomic', () => {
+    const proxy = drizzleProxy(() => Promise.resolve({ rows: [] }))
+    expect(() => new DrizzleAdapter(proxy)).toThrow(InvalidArgumentError)
+    expect(() => new DrizzleAdapter(proxy)).toThrow('drizzle-orm/better-sqlite3')
+  })
+
   it('refuses what is not a Drizzle database', () => {
     expect(() => new DrizzleAdapter({})).toThrow(InvalidArgumentError)
     expect(() => new DrizzleAdapter({ dialect: {}, execute: () => Promise.resolve() })).toThrow('SQLite, PostgreSQL and MySQL/MariaDB')

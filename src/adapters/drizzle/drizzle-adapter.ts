@@ -6,7 +6,7 @@ import type { AdapterLogger } from '../../adapter/adapter-log.js'
 import type { Row } from '../../adapter/relation-adapter.js'
 import type { RetryPolicy } from '../../adapter/retry-policy.js'
 import { InvalidArgumentError } from '../../errors/throughline-error.js'
-import { connectionState, ConnectionLock } from '../better-sqlite3/connection-state.js'
+import { connectionState } from '../better-sqlite3/connection-state.js'
 import type { SqliteDatabase } from '../better-sqlite3/sqlite-database.js'
 import { FragmentAdapter, type PreparedStatement, type SqlDriver, type SqlResult } from '../sql/fragment-adapter.js'
 import { mysqlDialect, pgDialect, sqliteDialect, type SqlDialect, type SqlFragment } from '../sql/sql-dialect.js'
@@ -62,10 +62,6 @@ interface Handle {
 // One root handle per Drizzle database, so that every adapter on it sees the same transaction
 // (a listener's call joins the call that emitted the event, whichever adapter it uses).
 const roots = new WeakMap<object, Handle>()
-
-// One lock per SQLite connection: one transaction at a time, and no statement of ours slips
-// into another call's transaction.
-const locks = new WeakMap<object, ConnectionLock>()
 
 /**
  * A `RelationAdapter` (see throughline's root entry) over a Drizzle database, for SQLite (`drizzle-orm/better-sqlite3`),
@@ -162,94 +158,67 @@ function toDrizzle(part: SqlFragment, bind: (value: unknown) => unknown): SQL {
   return new SQL(chunks)
 }
 
-// Statements whose rows are read: on SQLite they go through all(), the others through run().
-const READS = /^\s*SELECT\b|\bRETURNING\b/i
-
 /** Statements and transactions through Drizzle. */
 function drizzleDriver(dialect: SqlDialect, root: DrizzleLike): SqlDriver<Handle> {
   const bind = driverValue(dialect.name)
   const text = (db: DrizzleLike, query: SQL): string => (db.dialect as { sqlToQuery(query: SQL): { sql: string } }).sqlToQuery(query).sql
   const base = { library: 'Drizzle', dialect, name: `drizzle(${dialect.name})` }
   if (dialect.name === 'sqlite') {
-    const client = typeof root.$client === 'object' && root.$client !== null ? root.$client : root
     // better-sqlite3's Database (drizzle-orm/better-sqlite3's $client): statements go to it
     // directly, prepared once per text and cached, under the lock BetterSqlite3Adapter takes on
-    // the same connection. Drizzle's raw queries are compiled and prepared again on every call,
-    // which cost a short call (a toggle) a third of its time.
-    const database = isBetterSqlite3(client) ? client : undefined
-    const state = database === undefined ? undefined : connectionState(database, STATEMENT_CACHE)
-    let lock = state?.lock ?? locks.get(client)
-    if (lock === undefined) {
-      lock = new ConnectionLock()
-      locks.set(client, lock)
-    }
-    const connection = lock
-    const command = async (db: DrizzleLike, statement: string): Promise<void> => {
-      await db.run?.(sql.raw(statement))
+    // the same connection. (Drizzle's raw queries are compiled and prepared again on every call,
+    // which cost a short call, a toggle, a third of its time.)
+    const database = sqliteClient(root)
+    const state = connectionState(database, STATEMENT_CACHE)
+    const connection = state.lock
+    const command = (statement: string): void => {
+      state.cache.get(statement).run()
     }
     return {
       ...base,
-      isTransaction: () => false,
+      // A transaction of the caller's own, begun on the connection (`BEGIN`): open while no
+      // transaction of ours holds the connection. Calls then take savepoints inside it.
+      isTransaction: (handle) => !handle.own && connection.free && database.inTransaction,
       prepare(handle, statement) {
-        const guarded = async (execute: () => Promise<SqlResult> | SqlResult): Promise<SqlResult> => {
-          // Inside a transaction of ours, at once; outside, once no transaction holds the connection.
-          if (handle.own || connection.free) return execute()
-          await connection.acquire()
-          try {
-            return await execute()
-          } finally {
-            connection.release()
-          }
+        const text = sqliteText(statement)
+        const parameters = sqliteParameters(statement, bind)
+        const execute = (): SqlResult => {
+          const prepared = state.cache.get(text)
+          if (prepared.reader) return { rows: prepared.all(...parameters) as Row[], affected: undefined }
+          return { rows: [], affected: prepared.run(...parameters).changes }
         }
-        if (state !== undefined) {
-          const text = sqliteText(statement)
-          const parameters = sqliteParameters(statement, bind)
-          return {
-            sql: text,
-            run: () =>
-              guarded(() => {
-                const prepared = state.cache.get(text)
-                if (prepared.reader) return { rows: prepared.all(...parameters) as Row[], affected: undefined }
-                return { rows: [], affected: prepared.run(...parameters).changes }
-              }),
-          }
+        return {
+          sql: text,
+          async run() {
+            // Inside a transaction of ours, at once; outside, once no transaction holds the connection.
+            if (handle.own || connection.free) return execute()
+            await connection.acquire()
+            try {
+              return execute()
+            } finally {
+              connection.release()
+            }
+          },
         }
-        const query = toDrizzle(statement, bind)
-        const execute = async (): Promise<SqlResult> => {
-          const { db } = handle
-          if (READS.test(statement.sql)) return { rows: (await db.all?.(query)) as Row[], affected: undefined }
-          const result = (await db.run?.(query)) as { changes?: number | bigint; lastInsertRowid?: number | bigint } | undefined
-          return { rows: [], affected: result?.changes === undefined ? undefined : Number(result.changes), insertId: result?.lastInsertRowid }
-        }
-        return lazyText(() => text(handle.db, query), () => guarded(execute))
       },
       async transaction(rootHandle, _serializable, work) {
         const wait = connection.acquire()
         if (wait !== undefined) await wait
         try {
-          const { db } = rootHandle
           // IMMEDIATE takes the write lock at once (through the busy timeout): a deferred BEGIN
           // would read first and then fail to upgrade, which no wait mends.
-          await command(db, 'BEGIN IMMEDIATE')
+          command('BEGIN IMMEDIATE')
           let result: Awaited<ReturnType<typeof work>>
           try {
-            result = await work({ db, own: true })
+            result = await work({ db: rootHandle.db, own: true })
           } catch (error) {
-            try {
-              await command(db, 'ROLLBACK')
-            } catch {
-              // Already rolled back by SQLite (a busy COMMIT or a full disk): the error is the news.
-            }
+            rollback(database, state)
             throw error
           }
           try {
-            await command(db, 'COMMIT')
+            command('COMMIT')
           } catch (error) {
-            try {
-              await command(db, 'ROLLBACK')
-            } catch {
-              // Nothing left to roll back.
-            }
+            rollback(database, state)
             throw error
           }
           return result
@@ -274,7 +243,13 @@ function drizzleDriver(dialect: SqlDialect, root: DrizzleLike): SqlDriver<Handle
       const { db } = rootHandle
       if (typeof db.transaction !== 'function') throw new InvalidArgumentError('This Drizzle database has no transaction(): pass the database, not a query builder.')
       const config = serializable ? { isolationLevel: 'serializable' } : undefined
-      return (await db.transaction((tx: never) => work({ db: tx, own: true }), config)) as never
+      try {
+        return (await db.transaction((tx: never) => work({ db: tx, own: true }), config)) as never
+      } catch (error) {
+        // BEGIN, COMMIT or ROLLBACK failed in Drizzle's hands: the driver's error tells a
+        // serialization failure at COMMIT from any other.
+        throw unwrap(error)
+      }
     },
   }
 }
@@ -313,6 +288,38 @@ function sqliteParameters(part: SqlFragment, bind: (value: unknown) => unknown):
 }
 
 /**
+ * The better-sqlite3 Database of a Drizzle SQLite database. Only better-sqlite3 (or a client
+ * that works alike: synchronous, one connection) keeps a transaction across the awaits of a
+ * call: an asynchronous client (libSQL, D1, sqlite-proxy) may send BEGIN, the statements and
+ * COMMIT each on a connection of their own, and a call would neither be atomic nor roll back.
+ */
+function sqliteClient(db: DrizzleLike): SqliteDatabase {
+  const client = db.$client
+  if (typeof client === 'object' && client !== null && isBetterSqlite3(client)) return client
+  throw new InvalidArgumentError(
+    'DrizzleAdapter on SQLite takes a drizzle-orm/better-sqlite3 database: an asynchronous SQLite driver (libSQL, D1, sqlite-proxy) cannot hold a transaction across the awaits of a call, ' +
+      'so a call would not be atomic. Use BetterSqlite3Adapter or KyselyAdapter on better-sqlite3, or the Drizzle adapter on PostgreSQL or MySQL.',
+  )
+}
+
+/** Rolls back after a failure, which stays the error reported: a failed rollback is not. */
+function rollback(database: SqliteDatabase, state: ReturnType<typeof connectionState>): void {
+  // SQLite rolls back by itself on some failures (a busy COMMIT, a full disk).
+  if (!database.inTransaction) return
+  try {
+    state.cache.get('ROLLBACK').run()
+  } catch {
+    // The original failure is the news.
+  }
+}
+
+/** The driver's own error out of Drizzle's wrappers (`DrizzleQueryError`, `DrizzleError`), whose messages repeat the query's values. */
+function unwrap(error: unknown): unknown {
+  const wrapped = error instanceof DrizzleQueryError || is(error, DrizzleError)
+  return wrapped && error.cause instanceof Error ? error.cause : error
+}
+
+/**
  * A prepared statement whose text is compiled only when read (for the log). Drizzle wraps the
  * driver's error in a `DrizzleQueryError` carrying the query and its values (or, for SQLite's
  * `run()`, a `DrizzleError`): the driver's own
@@ -329,8 +336,7 @@ function lazyText(compile: () => string, run: () => Promise<SqlResult>): Prepare
       try {
         return await run()
       } catch (error) {
-        const wrapped = error instanceof DrizzleQueryError || is(error, DrizzleError)
-        throw wrapped && error.cause instanceof Error ? error.cause : error
+        throw unwrap(error)
       }
     },
   }
