@@ -181,6 +181,10 @@ console.log('6. Latest first: ordered by the through table\'s created_at, with i
   // The three latest fans of one interview.
   const fans = await favoritedBy.of(interview).orderBy('-through__created_at').limit(3).all()
   console.log(`   latest fans of "${interview.title}": ${fans.map((user) => user.username).join(', ')}`)
+  // The latest fan of every card of the page, in one statement (a window function).
+  const page = await db<Interview>('interviews').orderBy('id')
+  const latestFan = await favoritedBy.prefetch(page, { orderBy: ['-through__created_at'], limit: 1 })
+  for (const card of page) console.log(`   latest fan of "${card.title}": ${latestFan.rows(card)[0]?.username ?? '(none)'}`)
 }
 
 server.close()

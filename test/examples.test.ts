@@ -40,6 +40,7 @@ describe('examples', () => {
     expect(output).toContain('"SQLite in production": 0 hearts\n')
     expect(output).toContain('bob liked "Django at scale" at 2026-03-02T18:30:00.000Z\n   bob liked "Hiring juniors" at 2026-03-01T09:00:00.000Z')
     expect(output).toContain('latest fans of "Django at scale": bob, alice')
+    expect(output).toContain('latest fan of "Django at scale": bob\n   latest fan of "Hiring juniors": bob\n   latest fan of "SQLite in production": (none)')
   })
 
   it('shops.ts covers collectors, the unsaved errors, collect_at, throughFields and followers', () => {

@@ -246,7 +246,11 @@ export interface PrefetchTargetsInput {
   readonly link: LinkSpec
   /** The sources whose targets to read, distinct and non-empty. */
   readonly sources: readonly Key[]
-  /** Conditions and order of the targets; `limit` and `offset` are always `undefined`. */
+  /**
+   * Conditions and order of the targets. `limit`, when given, is the most rows of each source
+   * (its first in `orderBy` order; SQL adapters rank them with `ROW_NUMBER() OVER (PARTITION BY
+   * source ORDER BY …)`); `offset` is always `undefined`.
+   */
   readonly query: TargetQuery
 }
 
@@ -474,8 +478,9 @@ export interface RelationAdapter {
   selectThroughRows(input: SelectThroughRowsInput): Promise<Row[]>
 
   /**
-   * The target rows linked from each of `sources`, each with its source key, in
-   * `query.orderBy` order: prefetching for many sources in one statement.
+   * The target rows linked from each of `sources`, each with its source key, each source's rows
+   * in `query.orderBy` order, at most `query.limit` of each: prefetching for many sources in one
+   * statement.
    */
   prefetchTargets(input: PrefetchTargetsInput): Promise<PrefetchedRow[]>
   /**

@@ -3,6 +3,7 @@ import type { Condition, LookupOperator, OrderTerm } from '../adapter/relation-a
 import { InvalidArgumentError, InvalidLookupError, UnknownColumnError } from '../errors/throughline-error.js'
 import { textFault, valueFault } from '../model/column-value.js'
 import { resolveTargetKey } from '../model/coerce-key.js'
+import type { ColumnNames } from '../model/column-names.js'
 import { formatValue, type AnyModel, type KeyOf, type RowOf } from '../model/define-model.js'
 import { isIdentifier } from '../model/identifier.js'
 
@@ -307,6 +308,12 @@ export function parseOrderBy(model: AnyModel, terms: readonly string[], through?
     const column = resolveColumn(modelScope(model), descending ? term.slice(1) : term, 'orderBy()')
     return { column, direction: descending ? 'desc' : 'asc' }
   })
+}
+
+/** Order terms on database columns: target terms by the target's names, through terms by the through table's. */
+export function storageOrder(terms: readonly OrderTerm[], names: ColumnNames, throughNames: ColumnNames): readonly OrderTerm[] {
+  if (!terms.some((term) => term.through === true)) return names.order(terms)
+  return terms.map((term) => (term.through === true ? { ...throughNames.order([term])[0]!, through: true } : names.order([term])[0]!))
 }
 
 /** Appends the primary key to an ordering so that every adapter returns ties in one order. */

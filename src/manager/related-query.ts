@@ -13,6 +13,7 @@ import {
   parseCount,
   parseOrderBy,
   parseWhere,
+  storageOrder,
   withKeyOrder,
   type ColumnScope,
   type OrderBy,
@@ -252,8 +253,7 @@ export class RelatedQuery<T extends AnyModel, TThrough extends object = never> {
   #order(names: ColumnNames): readonly OrderTerm[] {
     const { targetModel, through } = this.#source
     const terms = withKeyOrder(targetModel, this.#state.orderBy ?? targetModel.ordering)
-    if (through === undefined || !terms.some((term) => term.through === true)) return names.order(terms)
-    return terms.map((term) => (term.through === true ? { ...through.names.order([term])[0]!, through: true } : names.order([term])[0]!))
+    return through === undefined ? names.order(terms) : storageOrder(terms, names, through.names)
   }
 
   // `in: []` can match nothing: answer without a statement rather than send `IN ()`.

@@ -1,7 +1,21 @@
 import type { Condition, Key, LinkSpec, RelationAdapter, SourceQuery } from '../adapter/relation-adapter.js'
 import { DefinitionError, InvalidArgumentError } from '../errors/throughline-error.js'
 import { RelationEvents, type M2MEventFor, type M2MEventName, type M2MListener } from '../events/relation-events.js'
-import { assertBindable, matchesNothing, modelScope, parseConditions, parseOrderBy, withKeyOrder, type ColumnScope, type OrderBy, type ThroughWhere, type Where } from '../manager/parse-where.js'
+import {
+  assertBindable,
+  matchesNothing,
+  modelScope,
+  parseConditions,
+  parseCount,
+  parseOrderBy,
+  storageOrder,
+  withKeyOrder,
+  type ColumnScope,
+  type OrderBy,
+  type ThroughOrderBy,
+  type ThroughWhere,
+  type Where,
+} from '../manager/parse-where.js'
 import { RelatedManager } from '../manager/related-manager.js'
 import { storageCall } from '../manager/storage-call.js'
 import { resolveSourceKey } from '../model/coerce-key.js'
@@ -37,11 +51,21 @@ export interface RelationExcludeOptions<TThrough extends object> extends Relatio
 }
 
 /** Options of {@link Relation.prefetch}. */
-export interface PrefetchOptions<T extends AnyModel> {
+export interface PrefetchOptions<T extends AnyModel, TThrough extends object = never> {
   /** Only the related rows matching these conditions (Django's `Prefetch(queryset=...)`). */
   readonly where?: Where<T>
-  /** The order of each instance's rows. Default is the model's `ordering`, then the primary key. */
-  readonly orderBy?: readonly OrderBy<T>[]
+  /**
+   * The order of each instance's rows. Default is the model's `ordering`, then the primary key.
+   * `'-through__created_at'` orders by a through column, as a related manager's `orderBy()`.
+   */
+  readonly orderBy?: readonly (OrderBy<T> | ThroughOrderBy<TThrough>)[]
+  /**
+   * The most rows of each instance, the first in `orderBy` order: the three latest fans of each
+   * interview (Django's `Prefetch(queryset=qs.order_by(…)[:3])`), still one statement (a window
+   * function). `prefetched.rows(instance)` holds them; `prefetched.of(instance)` then reads
+   * storage, so that its `count()` is every row's, not the limit's.
+   */
+  readonly limit?: number
 }
 
 /** Options of {@link Relation.countsOf}. */
@@ -298,26 +322,32 @@ export class Relation<S extends AnyModel, T extends AnyModel, TThrough extends o
    * ```ts
    * const prefetched = await publications.prefetch(articles)
    * for (const article of articles) console.log(await prefetched.of(article).all()) // no statement
+   * const latestFans = await favoritedBy.prefetch(interviews, { orderBy: ['-through__created_at'], limit: 3 })
+   * latestFans.rows(interview) // the 3 latest fans of each interview, one statement for all
    * ```
    */
-  async prefetch(instances: readonly SourceInput<S>[], options: PrefetchOptions<T> = {}): Promise<Prefetched<S, T, TThrough>> {
+  async prefetch(instances: readonly SourceInput<S>[], options: PrefetchOptions<T, TThrough> = {}): Promise<Prefetched<S, T, TThrough>> {
     if (!Array.isArray(instances)) {
       throw new InvalidArgumentError(`prefetch() takes an array of ${this.source.name} rows or keys; got ${typeof instances}.`)
     }
     const target = this.target
     const keys = [...new Set(instances.map((instance) => resolveSourceKey(instance, this.source)))]
     const where = options.where === undefined ? [] : parseConditions(modelScope(target), options.where, 'prefetch()')
-    const orderBy = withKeyOrder(target, options.orderBy === undefined ? target.ordering : parseOrderBy(target, options.orderBy))
+    const { throughNames, throughScope } = this.#core
+    const orderBy = withKeyOrder(target, options.orderBy === undefined ? target.ordering : parseOrderBy(target, options.orderBy, throughScope))
+    const limit = options.limit === undefined ? undefined : parseCount(options.limit, 'limit')
     const grouped = new Map<Key, RowOf<T>[]>(keys.map((key) => [key, []]))
-    if (keys.length > 0 && !matchesNothing(where)) {
+    if (keys.length > 0 && !matchesNothing(where) && limit !== 0) {
       const adapter = this.#requireAdapter()
       assertBindable(where, adapter.capabilities.maxBindParameters, adapter.name)
       const names = columnNamesOf(target)
-      const query = { where: names.conditions(where), exclude: [], orderBy: names.order(orderBy), limit: undefined, offset: undefined }
+      const query = { where: names.conditions(where), exclude: [], orderBy: storageOrder(orderBy, names, throughNames), limit, offset: undefined }
       const rows = await storageCall(adapter, () => adapter.prefetchTargets({ link: this.link, sources: keys, query }))
       for (const { source, row } of rows) grouped.get(source)?.push(tagRow(names.fromStorage(row), target) as RowOf<T>)
     }
-    return new Prefetched<S, T, TThrough>(this.source, grouped, (instance, key, rows) => this.#manager(instance, key, rows))
+    // With a limit the rows are a few of each instance's: its manager reads storage, so that
+    // count() and exists() answer for every row (Django's prefetch cache would answer 3).
+    return new Prefetched<S, T, TThrough>(this.source, grouped, (instance, key, rows) => this.#manager(instance, key, limit === undefined ? rows : undefined))
   }
 
   /**

@@ -44,6 +44,7 @@ export class Prefetched<S extends AnyModel, T extends AnyModel, TThrough extends
    * The manager of an instance, answering `all()`, `count()`, `exists()` and `ids()` from the
    * prefetched rows without a statement, until a write on it (add, remove, clear, set, toggle,
    * create...) drops them; `filter()` and the other reads run their own statement, as in Django.
+   * After a prefetch with a `limit`, the manager reads storage: the rows are a few of its rows.
    */
   of(instance: RowOf<S> | KeyOf<S>): RelatedManager<S, T, TThrough> {
     const [key, rows] = this.#lookup(instance)

@@ -50,4 +50,13 @@ describe('types: the list page', () => {
     const auto = manyToMany(User, Interview, { name: 'watched', adapter: new MemoryAdapter() })
     await auto.of(1).orderBy('-through__id').all()
   })
+
+  it('prefetch: orders by through columns and takes a limit per instance', async () => {
+    const latest = await favoritedBy.prefetch(['a', 'b'], { orderBy: ['-through__created_at', 'username'], limit: 3, where: { username__startswith: 'a' } })
+    expectTypeOf(latest.rows('a')).toEqualTypeOf<RowOf<typeof User>[]>()
+    // @ts-expect-error not a column of the through table
+    await favoritedBy.prefetch(['a'], { orderBy: ['-through__liked_at'] })
+    // @ts-expect-error a limit is a number
+    await favoritedBy.prefetch(['a'], { limit: '3' })
+  })
 })

@@ -37,7 +37,7 @@ import type { SqliteDatabase, SqliteStatement, SqliteValue } from './sqlite-data
 import { keysJson, pairsJson } from '../sqlite/keys-json.js'
 import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
 import { CONFLICT_ADVICE } from '../sql/to-storage-error.js'
-import { bindValue, countLinksSql, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
+import { bindValue, countLinksSql, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, RANK, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
 import { splitLinkedRow, throughAliases } from '../sql/linked-row.js'
 
 /** Options of {@link BetterSqlite3Adapter}. */
@@ -443,7 +443,8 @@ export class BetterSqlite3Adapter implements RelationAdapter {
   #prefetchTargets({ link, sources, query }: PrefetchTargetsInput): PrefetchedRow[] {
     const rows = this.#readRows(prefetchSql(link, sources, query), link.target)
     const keyType = link.source.keyType
-    return rows.map((row) => ({ source: readStoredKey(row[SOURCE_KEY], keyType), row: withoutColumn(row, SOURCE_KEY) }))
+    // A limited prefetch numbers each source's rows (RANK): not a column of the row.
+    return rows.map((row) => ({ source: readStoredKey(row[SOURCE_KEY], keyType), row: withoutColumn(query.limit === undefined ? row : withoutColumn(row, RANK), SOURCE_KEY) }))
   }
 
   async countLinks(input: CountLinksInput): Promise<LinkCount[]> {

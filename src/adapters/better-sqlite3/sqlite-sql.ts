@@ -21,6 +21,9 @@ export const KEY_TEXT = '__throughline_key'
 /** The alias of the source key beside each prefetched target row. */
 export const SOURCE_KEY = '__throughline_source'
 
+/** The alias of a prefetched row's rank among its source's rows (a prefetch with a limit). */
+export const RANK = '__throughline_rank'
+
 /** Quotes an identifier for SQLite: always quoted, inner quotes doubled. */
 export function quote(name: string): string {
   return `"${name.replaceAll('"', '""')}"`
@@ -211,11 +214,17 @@ export function prefetchSql(link: LinkSpec, sources: readonly Key[], query: Targ
   const one = sources.length === 1
   const parameters: SqliteValue[] = [one ? sources[0]! : keysJson(sources, link.source.keyType)]
   const sourceColumn = `${L}.${quote(link.sourceColumn)}`
+  // With a limit, the first `limit` rows of each source, still one statement: numbered per
+  // source in the query's order by a window function (SQLite 3.25), the number dropped by the adapter.
+  const { limit } = query
+  const rank = limit === undefined ? '' : `, ROW_NUMBER() OVER (PARTITION BY ${sourceColumn}${orderBy(T, query.orderBy)}) AS ${RANK}`
   let sql =
-    `SELECT ${columnsOf(T, link.target, 'rows')}, ${keyColumn(sourceColumn, link.source.keyType)} AS ${SOURCE_KEY} ${linkedTargets(link)} ` +
+    `SELECT ${columnsOf(T, link.target, 'rows')}, ${keyColumn(sourceColumn, link.source.keyType)} AS ${SOURCE_KEY}${rank} ${linkedTargets(link)} ` +
     `WHERE ${one ? `${sourceColumn} = ?` : inJson(sourceColumn)}`
   sql += conditions(T, uuidColumns(link.target), query.where, parameters)
-  return { sql: sql + orderBy(T, query.orderBy), parameters }
+  if (limit === undefined) return { sql: sql + orderBy(T, query.orderBy), parameters }
+  parameters.push(limit)
+  return { sql: `SELECT * FROM (${sql}) AS ranked WHERE ranked.${RANK} <= ? ORDER BY ranked.${RANK}`, parameters }
 }
 
 /**

@@ -101,6 +101,9 @@ const L = 'l'
 const S = 's'
 // The alias of the source key beside each prefetched row.
 const SOURCE_KEY = '__throughline_source'
+// The rank of a prefetched row among its source's (a limited prefetch), and the ranked subquery.
+const RANK = '__throughline_rank'
+const RANKED = 'ranked'
 // The alias of a 64-bit key read as text beside the row's own columns.
 const KEY_TEXT = '__throughline_key'
 
@@ -459,10 +462,22 @@ export class KnexAdapter implements RelationAdapter {
       const builder = this.#linkedTargets(db, link, sourceCondition, query.where).select(
         this.#keyColumn(db, `${L}.${link.sourceColumn}`, link.source.keyType, SOURCE_KEY),
       )
-      this.#orderBy(builder, T, link.target, query.orderBy)
-      for (const row of await this.#selectRows(db, builder, T, link.target)) {
-        found.push({ source: readStoredKey(row[SOURCE_KEY], link.source.keyType), row: withoutColumn(row, SOURCE_KEY) })
+      const { limit } = query
+      let rows: Row[]
+      if (limit === undefined) {
+        this.#orderBy(builder, T, link.target, query.orderBy)
+        rows = await this.#selectRows(db, builder, T, link.target)
+      } else {
+        // The first `limit` rows of each source, in one statement: numbered per source in the
+        // query's order by a window function (PostgreSQL, MySQL 8, MariaDB 10.2, SQLite 3.25).
+        const terms = this.#orderTerms(T, link.target, query.orderBy)
+        const order = { sql: terms.map((term) => term.sql).join(', '), bindings: terms.flatMap((term) => term.bindings) }
+        builder.select(db.raw(...raw({ sql: `ROW_NUMBER() OVER (PARTITION BY ?? ORDER BY ${order.sql}) AS ??`, bindings: [`${L}.${link.sourceColumn}`, ...order.bindings, RANK] })))
+        const ranked = (inner: Knex.QueryBuilder): Knex.QueryBuilder =>
+          db.select('*').from(inner.as(RANKED)).where(`${RANKED}.${RANK}`, '<=', limit).orderBy(`${RANKED}.${RANK}`, 'asc')
+        rows = (await this.#selectRows(db, builder, T, link.target, ranked)).map((row) => withoutColumn(row, RANK))
       }
+      for (const row of rows) found.push({ source: readStoredKey(row[SOURCE_KEY], link.source.keyType), row: withoutColumn(row, SOURCE_KEY) })
     }
     return found
   }
@@ -675,12 +690,18 @@ export class KnexAdapter implements RelationAdapter {
    * returns the rows with their primary key in the model's key type. A 64-bit key is also
    * selected as text, so that it reads back exactly whatever the driver does with bigints.
    */
-  async #selectRows(db: Knex, builder: Knex.QueryBuilder, alias: string, spec: TableSpec): Promise<Row[]> {
+  async #selectRows(
+    db: Knex,
+    builder: Knex.QueryBuilder,
+    alias: string,
+    spec: TableSpec,
+    wrap: (select: Knex.QueryBuilder) => Knex.QueryBuilder = (select) => select,
+  ): Promise<Row[]> {
     const { primaryKey, keyType } = spec
     const exact = keyType === 'bigint'
     builder.select(`${alias}.*`)
     if (exact) builder.select(this.#keyColumn(db, `${alias}.${primaryKey}`, keyType, KEY_TEXT))
-    const rows = await this.#statement<Row[]>(() => builder)
+    const rows = await this.#statement<Row[]>(() => wrap(builder))
     if (!exact) {
       for (const row of rows) row[primaryKey] = readStoredKey(row[primaryKey], keyType)
       return rows
@@ -693,16 +714,18 @@ export class KnexAdapter implements RelationAdapter {
 
   /** Orders `builder` by `orderBy` on the table aliased `alias` (a model's table, described by `spec`). */
   #orderBy(builder: Knex.QueryBuilder, alias: string, spec: TableSpec, orderBy: SelectTargetsInput['query']['orderBy']): void {
+    for (const term of this.#orderTerms(alias, spec, orderBy)) builder.orderByRaw(...raw(term))
+  }
+
+  /** The terms of an order on the table aliased `alias`, each a fragment (`ORDER BY` and `OVER (ORDER BY …)` take them). */
+  #orderTerms(alias: string, spec: TableSpec, orderBy: SelectTargetsInput['query']['orderBy']): SqlFragment[] {
     const { dialect } = this.#shared
-    for (const { column, direction, through } of orderBy) {
+    return orderBy.map(({ column, direction, through }) => {
       // A through term (`through__created_at`) orders by the join table's column, aliased L.
-      if (through === true) {
-        builder.orderByRaw(...raw(dialect.orderTerm(`${L}.${column}`, direction)))
-        continue
-      }
+      if (through === true) return dialect.orderTerm(`${L}.${column}`, direction)
       const qualified = `${alias}.${column}`
-      builder.orderByRaw(...raw(column === spec.primaryKey ? dialect.keyOrderTerm(qualified, direction, spec.keyType) : dialect.orderTerm(qualified, direction)))
-    }
+      return column === spec.primaryKey ? dialect.keyOrderTerm(qualified, direction, spec.keyType) : dialect.orderTerm(qualified, direction)
+    })
   }
 
   /** Selects a key column as `alias`: as text for 64-bit keys, so that it reads back exactly. */

@@ -319,7 +319,15 @@ export class MemoryAdapter implements RelationAdapter {
       // A stable sort: within one source, rows keep the query's order.
       const order = query.orderBy
       found.sort((a, b) => compareLinked(a, b, order))
-      return found.map(({ source, row }) => ({ source, row: { ...row } }))
+      // A limit is per source: the first rows of each, in order.
+      const { limit } = query
+      const taken = new Map<Key, number>()
+      const kept = (source: Key): boolean => {
+        const count = (taken.get(source) ?? 0) + 1
+        taken.set(source, count)
+        return limit === undefined || count <= limit
+      }
+      return found.filter(({ source }) => kept(source)).map(({ source, row }) => ({ source, row: { ...row } }))
     })
   }
 

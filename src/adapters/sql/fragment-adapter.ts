@@ -125,6 +125,9 @@ const T = 't'
 const L = 'l'
 const S = 's'
 const SOURCE_KEY = '__throughline_source'
+// The rank of a prefetched row among its source's (a limited prefetch), and the ranked subquery.
+const RANK = '__throughline_rank'
+const RANKED = 'ranked'
 const KEY_TEXT = '__throughline_key'
 
 /**
@@ -489,9 +492,18 @@ export class FragmentAdapter<H> implements RelationAdapter {
       const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, chunk, link.source.keyType)
       const from = this.#linkedTargets(link, sourceCondition, query.where)
       const extra = [this.#keyColumn(`${L}.${link.sourceColumn}`, link.source.keyType, SOURCE_KEY)]
-      for (const row of await this.#selectRows(db, extra, from, this.#orderBy(T, link.target, query.orderBy), T, link.target)) {
-        found.push({ source: readStoredKey(row[SOURCE_KEY], link.source.keyType), row: withoutColumn(row, SOURCE_KEY) })
+      const { limit } = query
+      let rows: Row[]
+      if (limit === undefined) rows = await this.#selectRows(db, extra, from, this.#orderBy(T, link.target, query.orderBy), T, link.target)
+      else {
+        // The first `limit` rows of each source, in one statement: numbered per source in the
+        // query's order by a window function (PostgreSQL, MySQL 8, MariaDB 10.2, SQLite 3.25).
+        const rank = joinFragments([fragment('ROW_NUMBER() OVER (PARTITION BY ??', `${L}.${link.sourceColumn}`), this.#orderBy(T, link.target, query.orderBy), fragment(') AS ??', RANK)], '')
+        const ranked = (select: SqlFragment): SqlFragment =>
+          joinFragments([fragment('SELECT * FROM ('), select, fragment(') AS ?? WHERE ?? <= ? ORDER BY ?? ASC', RANKED, `${RANKED}.${RANK}`, limit, `${RANKED}.${RANK}`)], '')
+        rows = (await this.#selectRows(db, [...extra, rank], from, fragment(''), T, link.target, ranked)).map((row) => withoutColumn(row, RANK))
       }
+      for (const row of rows) found.push({ source: readStoredKey(row[SOURCE_KEY], link.source.keyType), row: withoutColumn(row, SOURCE_KEY) })
     }
     return found
   }
@@ -736,12 +748,20 @@ export class FragmentAdapter<H> implements RelationAdapter {
    * Runs `SELECT alias.* [, extra…] <from> <tail>` and returns the rows with their primary key in
    * the model's key type; a 64-bit key is also selected as text, so that it reads back exactly.
    */
-  async #selectRows(db: H, extra: readonly SqlFragment[], from: SqlFragment, tail: SqlFragment, alias: string, spec: TableSpec): Promise<Row[]> {
+  async #selectRows(
+    db: H,
+    extra: readonly SqlFragment[],
+    from: SqlFragment,
+    tail: SqlFragment,
+    alias: string,
+    spec: TableSpec,
+    wrap: (select: SqlFragment) => SqlFragment = (select) => select,
+  ): Promise<Row[]> {
     const { primaryKey, keyType } = spec
     const exact = keyType === 'bigint'
     const columns = [fragment('??.*', alias), ...extra]
     if (exact) columns.push(this.#keyColumn(`${alias}.${primaryKey}`, keyType, KEY_TEXT))
-    const rows = await this.#rows(db, joinFragments([fragment('SELECT '), joinFragments(columns, ', '), from, tail], ''))
+    const rows = await this.#rows(db, wrap(joinFragments([fragment('SELECT '), joinFragments(columns, ', '), from, tail], '')))
     if (!exact) {
       for (const row of rows) row[primaryKey] = readStoredKey(row[primaryKey], keyType)
       return rows

@@ -28,7 +28,8 @@ async function page(ctx: ConformanceContext): Promise<Page> {
  * Issue #12: the reads of seed 000's list page, each one statement however many rows: the
  * number of fans of each interview (Django's `annotate(Count("favorited_by"))`), and the
  * through columns in reads: latest first (`order_by("-favoriteinterview__created_at")`), with
- * the through values of each row.
+ * the through values of each row; and a prefetch of the latest few rows of each instance
+ * (Django's `Prefetch(queryset=qs.order_by(…)[:3])`).
  */
 export function listPageConformance(options: ConformanceOptions): void {
   const { describe, it } = options.test
@@ -170,6 +171,48 @@ export function listPageConformance(options: ConformanceOptions): void {
       assert.throws(() => fans.orderBy('-through__created_at').after(1), { code: 'M2M_INVALID_ARGUMENT' })
       // The through table's own key is not the target's, even under the same name.
       assert.throws(() => fans.orderBy('through__id').after(1), { code: 'M2M_INVALID_ARGUMENT' })
+    })
+
+    it('prefetches the three latest fans of each of 20 interviews in one statement', async () => {
+      const ctx = context()
+      const users = await ctx.insertAll(PageUser, Array.from({ length: 6 }, (_, index) => ({ username: `user ${String(index)}` })))
+      const interviews = await ctx.insertAll(PageInterview, Array.from({ length: 20 }, (_, index) => ({ title: `Interview ${String(index).padStart(2, '0')}` })))
+      const fans = ctx.bind(pageFans)
+      // Interview i is liked by the first i % 7 users, user u at minute u (ties on none).
+      const likers = (index: number): PageUserRow[] => users.slice(0, index % 7)
+      for (const [index, interview] of interviews.entries()) {
+        for (const [minute, user] of likers(index).entries()) await fans.of(interview).add(user, { throughDefaults: { created_at: `2026-01-01T10:0${String(minute)}:00Z` } })
+      }
+      let prefetched = await fans.prefetch([])
+      assert.equal(await ctx.statements(async () => (prefetched = await fans.prefetch(interviews, { orderBy: ['-through__created_at'], limit: 3 }))), 1)
+      for (const [index, interview] of interviews.entries()) assert.deepEqual(prefetched.rows(interview), likers(index).reverse().slice(0, 3))
+      // The manager of a limited prefetch reads storage: its count is every fan, not three.
+      const busy = interviews[6]!
+      assert.equal(await prefetched.of(busy).count(), 6)
+      assert.equal(prefetched.of(busy).isPrefetched, false)
+      // The oldest two of each, by target order and a condition.
+      const oldest = await fans.prefetch(interviews, { orderBy: ['through__created_at'], limit: 2, where: { username__in: ['user 1', 'user 2', 'user 3'] } })
+      assert.deepEqual(oldest.rows(busy), [users[1], users[2]])
+      assert.deepEqual(oldest.rows(interviews[2]!), [users[1]])
+      assert.deepEqual(oldest.rows(interviews[0]!), [])
+      const byName = await fans.prefetch(interviews.slice(5, 7), { orderBy: ['-username'], limit: 1 })
+      assert.deepEqual([...byName.entries()].map(([, rows]) => rows), [[users[4]], [users[5]]])
+    })
+
+    it('prefetches latest first without a limit, and refuses a limit that is no count', async () => {
+      const ctx = context()
+      const { ann, ben, a, b, c } = await page(ctx)
+      const fans = ctx.bind(pageFans)
+      const latest = await fans.prefetch([a, b, c], { orderBy: ['-through__created_at'] })
+      assert.deepEqual(latest.rows(a), [ben, ann])
+      assert.deepEqual(await latest.of(a).all(), [ben, ann])
+      assert.equal(latest.of(a).isPrefetched, true)
+      let none = latest
+      assert.equal(await ctx.statements(async () => (none = await fans.prefetch([a, b], { limit: 0 }))), 0)
+      assert.deepEqual(none.rows(a), [])
+      await assert.rejects(fans.prefetch([a], { limit: -1 }), { code: 'M2M_INVALID_ARGUMENT' })
+      await assert.rejects(fans.prefetch([a], { limit: 1.5 }), { code: 'M2M_INVALID_ARGUMENT' })
+      await assert.rejects(fans.prefetch([a], { orderBy: ['through__nope' as 'through__created_at'] }), { code: 'M2M_UNKNOWN_COLUMN' })
     })
   })
 }
