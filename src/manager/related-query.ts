@@ -52,7 +52,7 @@ interface QueryState {
  * const science = await article.publications.filter({ title__startswith: 'Science' }).all()
  * ```
  */
-export class RelatedQuery<T extends AnyModel, TThrough extends object = never> {
+export class RelatedQuery<T extends AnyModel, TThrough extends object = object> {
   readonly #source: QuerySource
   readonly #state: QueryState
 

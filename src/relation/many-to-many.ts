@@ -51,7 +51,7 @@ export interface RelationExcludeOptions<TThrough extends object> extends Relatio
 }
 
 /** Options of {@link Relation.prefetch}. */
-export interface PrefetchOptions<T extends AnyModel, TThrough extends object = never> {
+export interface PrefetchOptions<T extends AnyModel, TThrough extends object = object> {
   /** Only the related rows matching these conditions (Django's `Prefetch(queryset=...)`). */
   readonly where?: Where<T>
   /**

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import { defineModel, defineThrough, manyToMany, MemoryAdapter, type RowOf } from '../../src/index.js'
+import { defineModel, defineThrough, manyToMany, MemoryAdapter, type RelatedQuery, type RowOf } from '../../src/index.js'
 
 interface UserRow {
   id: number
@@ -58,5 +58,12 @@ describe('types: the list page', () => {
     await favoritedBy.prefetch(['a'], { orderBy: ['-through__liked_at'] })
     // @ts-expect-error a limit is a number
     await favoritedBy.prefetch(['a'], { limit: '3' })
+  })
+
+  it('a RelatedQuery without the through type still takes a manager\'s query', () => {
+    const query: RelatedQuery<typeof User> = favoritedBy.of('a').query()
+    // @ts-expect-error without the through row type, no through column is known
+    query.orderBy('-through__created_at')
+    expectTypeOf(query.orderBy('-username')).toEqualTypeOf<RelatedQuery<typeof User>>()
   })
 })
