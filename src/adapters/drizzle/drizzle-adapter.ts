@@ -37,14 +37,14 @@ export interface DrizzleAdapterOptions {
 
 /**
  * What the adapter uses of a Drizzle database or transaction, whatever its dialect: the
- * dialect object, and the raw-SQL methods (`all`/`run` on SQLite, `execute` on PostgreSQL and
- * MySQL). Structural, so that any driver's database fits without naming its class.
+ * dialect object, the driver's client (`$client`: better-sqlite3's Database on SQLite), and on
+ * PostgreSQL and MySQL `execute` and `transaction`. Structural, so that any driver's database
+ * fits without naming its class; `all` marks a SQLite database.
  */
 interface DrizzleLike {
   readonly dialect: unknown
   readonly $client?: unknown
   all?(query: SQL): unknown
-  run?(query: SQL): unknown
   execute?(query: SQL): Promise<unknown>
   transaction?(work: (tx: never) => Promise<unknown>, config?: { isolationLevel?: string }): Promise<unknown>
 }
@@ -114,10 +114,7 @@ export class DrizzleAdapter extends FragmentAdapter<Handle> {
 function drizzleDialect(db: DrizzleLike): SqlDialect {
   if (is(db.dialect, PgDialect)) return pgDialect
   if (is(db.dialect, MySqlDialect)) return mysqlDialect
-  if (is(db.dialect, SQLiteDialect)) {
-    if (typeof db.all !== 'function' || typeof db.run !== 'function') throw new InvalidArgumentError('DrizzleAdapter on SQLite needs a database with all() and run().')
-    return sqliteDialect
-  }
+  if (is(db.dialect, SQLiteDialect)) return sqliteDialect
   throw new InvalidArgumentError('DrizzleAdapter supports Drizzle databases on SQLite, PostgreSQL and MySQL/MariaDB (sqlite-core, pg-core and mysql-core dialects).')
 }
 
@@ -180,8 +177,7 @@ function drizzleDriver(dialect: SqlDialect, root: DrizzleLike): SqlDriver<Handle
       // transaction of ours holds the connection. Calls then take savepoints inside it.
       isTransaction: (handle) => !handle.own && connection.free && database.inTransaction,
       prepare(handle, statement) {
-        const text = sqliteText(statement)
-        const parameters = sqliteParameters(statement, bind)
+        const { text, parameters } = sqliteStatement(statement, bind)
         const execute = (): SqlResult => {
           const prepared = state.cache.get(text)
           if (prepared.reader) return { rows: prepared.all(...parameters) as Row[], affected: undefined }
@@ -263,28 +259,26 @@ function isBetterSqlite3(client: object): client is SqliteDatabase {
   return typeof candidate.prepare === 'function' && typeof candidate.inTransaction === 'boolean'
 }
 
-/** A fragment as SQLite text: each `??` a quoted identifier (a dotted name, its quoted parts), each `?` left a parameter. */
-function sqliteText(part: SqlFragment): string {
+/**
+ * A fragment as SQLite text and its parameters, in one pass: each `??` a quoted identifier (a
+ * dotted name, its quoted parts), each `?` left a parameter whose value is bound as
+ * better-sqlite3 takes it.
+ */
+function sqliteStatement(part: SqlFragment, bind: (value: unknown) => unknown): { readonly text: string; readonly parameters: unknown[] } {
+  const parameters: unknown[] = []
   let index = 0
-  return part.sql.replace(/\?\??/g, (match) => {
+  const text = part.sql.replace(/\?\??/g, (match) => {
     const binding = part.bindings[index++]
-    if (match === '?') return '?'
+    if (match === '?') {
+      parameters.push(bind(binding))
+      return '?'
+    }
     return String(binding)
       .split('.')
       .map((name) => `"${name.replaceAll('"', '""')}"`)
       .join('.')
   })
-}
-
-/** The values of a fragment's `?` parameters, bound as better-sqlite3 takes them. */
-function sqliteParameters(part: SqlFragment, bind: (value: unknown) => unknown): unknown[] {
-  const parameters: unknown[] = []
-  let index = 0
-  for (const match of part.sql.matchAll(/\?\??/g)) {
-    const binding = part.bindings[index++]
-    if (match[0] === '?') parameters.push(bind(binding))
-  }
-  return parameters
+  return { text, parameters }
 }
 
 /**
