@@ -198,6 +198,15 @@ export interface InsertLinksInput {
    * count costs something (knex on SQLite needs `RETURNING`) may skip it when this is not `true`.
    */
   readonly count?: boolean
+  /**
+   * Let the database's foreign keys refuse a pair whose source or target row is missing: the
+   * statement fails (`M2M_CONSTRAINT_VIOLATION`) and writes nothing, where it would otherwise
+   * skip the pair. The manager asks for it only outside a transaction, after
+   * {@link RelationAdapter.foreignKeysEnforced} said yes; an adapter whose foreign keys are no
+   * longer enforced when the statement runs (a pragma turned off since) must still skip such
+   * a pair rather than store it.
+   */
+  readonly refuseMissing?: boolean
 }
 
 /** Input of {@link RelationAdapter.deleteLinks}. */
@@ -509,4 +518,14 @@ export interface RelationAdapter {
    * comparison rules are the core's.
    */
   describeTable?(table: string): Promise<TableDescription | undefined>
+  /**
+   * Optional: whether the database itself refuses a row of `link.table` whose source or target
+   * row is missing, at the end of a statement run outside a transaction: a foreign key from each
+   * of the two key columns to its table's key, enforced on this connection. Read from the
+   * catalog the first time (one statement, counted) and remembered by the adapter (and the
+   * adapters of its transactions). When it says yes, `add()` with no listener, outside a
+   * transaction, sends one `insertLinks` with `refuseMissing` and nothing else: no read, no
+   * `BEGIN`/`COMMIT`; a refused row is explained by one read afterwards.
+   */
+  foreignKeysEnforced?(link: LinkSpec): Promise<boolean>
 }

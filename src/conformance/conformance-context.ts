@@ -67,6 +67,15 @@ export class ConformanceContext {
     return this.#inspect(table)
   }
 
+  /**
+   * How many statements an `add()` of new targets (no listener, outside a transaction) takes on
+   * this adapter for `relation`: one `INSERT` where the adapter says the database enforces the
+   * join table's foreign keys (`foreignKeysEnforced`), else a read and an `INSERT`.
+   */
+  async addStatements(relation: Relation<AnyModel, AnyModel, object>): Promise<number> {
+    return (await this.adapter.foreignKeysEnforced?.(relation.link)) === true ? 1 : 2
+  }
+
   /** How many statements `work` ran on this adapter. */
   async statements(work: () => Promise<unknown>): Promise<number> {
     const before = this.adapter.statementCount

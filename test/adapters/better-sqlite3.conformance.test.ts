@@ -143,7 +143,8 @@ describe('BetterSqlite3Adapter specifics', () => {
   it('runs each operation as one statement, whatever the number of keys', async () => {
     const manager = labels.using(adapter).of(1)
     const keys = Array.from({ length: 5000 }, (_, index) => index + 1)
-    expect(await statements(() => manager.add(keys))).toBe(2)
+    // One INSERT: better-sqlite3 enforces foreign keys, and the join table has them.
+    expect(await statements(() => manager.add(keys))).toBe(1)
     expect(await statements(() => manager.add(keys))).toBe(1)
     expect(await statements(() => manager.set(keys.slice(2500)))).toBe(2)
     expect(await statements(() => manager.remove(keys.slice(0, 4000)))).toBe(1)

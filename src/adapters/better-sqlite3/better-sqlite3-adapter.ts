@@ -35,6 +35,7 @@ import { connectionState, type ConnectionState, type RowMode } from './connectio
 import { describeBetterSqlite3Table } from './describe-table.js'
 import type { SqliteDatabase, SqliteStatement, SqliteValue } from './sqlite-database.js'
 import { keysJson, pairsJson } from '../sqlite/keys-json.js'
+import { sqliteForeignKeysEnforcedText } from '../sqlite/foreign-keys-enforced.js'
 import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
 import { CONFLICT_ADVICE } from '../sql/to-storage-error.js'
 import { bindValue, countLinksSql, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, RANK, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
@@ -75,6 +76,8 @@ interface Shared {
   readonly state: ConnectionState
   readonly retry: RetryPolicy
   readonly log: AdapterLogger | undefined
+  /** What {@link BetterSqlite3Adapter.foreignKeysEnforced} read, per join table. */
+  readonly enforced: WeakMap<LinkSpec, boolean>
   statements: number
 }
 
@@ -113,6 +116,8 @@ interface InsertTexts {
   readonly fromSource: string
   /** Any pairs: `SELECT value ->> 0, value ->> 1, … FROM json_each(?) WHERE …`. */
   readonly pairs: string
+  /** The same three for `refuseMissing`: `WHERE <foreign keys enforced> OR (EXISTS … AND EXISTS …)`. */
+  readonly refusing: { readonly one: string; readonly fromSource: string; readonly pairs: string }
 }
 
 const linkTexts = new WeakMap<LinkSpec, LinkTexts>()
@@ -163,17 +168,20 @@ function insertTexts(link: LinkSpec, texts: LinkTexts, extra: readonly string[])
   const extraParameters = extra.map(() => ', ?').join('')
   // Only pairs whose source and target rows exist are inserted, foreign keys or not. The WHERE
   // clause also keeps SQLite from reading ON CONFLICT as a join constraint.
-  const exists = (source: string, target: string): string =>
-    ` WHERE EXISTS (SELECT 1 FROM ${quote(link.source.table)} WHERE ${quote(link.source.primaryKey)} = ${source})` +
-    ` AND EXISTS (SELECT 1 FROM ${quote(link.target.table)} WHERE ${quote(link.target.primaryKey)} = ${target})`
+  // With `enforced` (refuseMissing: evaluated once, it reads no row), the foreign keys check
+  // the rows instead, and a missing one fails the statement rather than being skipped.
+  const exists = (source: string, target: string, enforced = ''): string =>
+    ` WHERE ${enforced}(EXISTS (SELECT 1 FROM ${quote(link.source.table)} WHERE ${quote(link.source.primaryKey)} = ${source})` +
+    ` AND EXISTS (SELECT 1 FROM ${quote(link.target.table)} WHERE ${quote(link.target.primaryKey)} = ${target}))`
   const conflict = link.unique ? ` ON CONFLICT (${quote(link.sourceColumn)}, ${quote(link.targetColumn)}) DO NOTHING` : ''
   const head = `INSERT INTO ${quote(link.table)} (${columns}) `
-  found = {
-    one: `${head}SELECT ?, ?${extraParameters}${exists('?', '?')}${conflict}`,
+  const texts3 = (enforced?: string): { one: string; fromSource: string; pairs: string } => ({
+    one: `${head}SELECT ?, ?${extraParameters}${exists('?', '?', enforced)}${conflict}`,
     // In the order given (ids numbered alike, and index locks taken alike by concurrent calls).
-    fromSource: `${head}SELECT ?, value${extraParameters} FROM json_each(?)${exists('?', 'value')} ORDER BY key${conflict}`,
-    pairs: `${head}SELECT value ->> 0, value ->> 1${extraParameters} FROM json_each(?)${exists('value ->> 0', 'value ->> 1')} ORDER BY key${conflict}`,
-  }
+    fromSource: `${head}SELECT ?, value${extraParameters} FROM json_each(?)${exists('?', 'value', enforced)} ORDER BY key${conflict}`,
+    pairs: `${head}SELECT value ->> 0, value ->> 1${extraParameters} FROM json_each(?)${exists('value ->> 0', 'value ->> 1', enforced)} ORDER BY key${conflict}`,
+  })
+  found = { ...texts3(), refusing: texts3(`${sqliteForeignKeysEnforcedText(link)} OR `) }
   texts.inserts.set(signature, found)
   return found
 }
@@ -225,7 +233,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       if (!Number.isSafeInteger(size) || size < 16) {
         throw new InvalidArgumentError(`statementCacheSize must be a whole number of at least 16; got ${formatValue(size)}.`)
       }
-      shared = { database, state: connectionState(database, size), retry: retryPolicy(options.retry), log: adapterLogger(options.log, 'better-sqlite3'), statements: 0 }
+      shared = { database, state: connectionState(database, size), retry: retryPolicy(options.retry), log: adapterLogger(options.log, 'better-sqlite3'), enforced: new WeakMap(), statements: 0 }
     }
     this.#shared = shared
     this.#scope = scope
@@ -344,7 +352,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     return this.#exec(() => this.#insertLinks(input))
   }
 
-  #insertLinks({ link, pairs, values }: InsertLinksInput): number {
+  #insertLinks({ link, pairs, values, refuseMissing }: InsertLinksInput): number {
     if (pairs.length === 0) return 0
     const texts = textsOf(link)
     const extra: string[] = []
@@ -355,7 +363,8 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       extra.push(column)
       extraValues.push(bindValue(value))
     }
-    const inserts = insertTexts(link, texts, extra)
+    const all = insertTexts(link, texts, extra)
+    const inserts = refuseMissing === true ? all.refusing : all
     const [first] = pairs
     if (pairs.length === 1) return this.#run(inserts.one, [first![0], first![1], ...extraValues, first![0], first![1]])
     const source = first![0]
@@ -527,6 +536,24 @@ export class BetterSqlite3Adapter implements RelationAdapter {
   /** What SQLite's pragmas say about `table` (see `RelationAdapter.describeTable`); `undefined` when it does not exist. */
   async describeTable(table: string): Promise<TableDescription | undefined> {
     return describeBetterSqlite3Table(this.#shared.database, table)
+  }
+
+  /**
+   * Whether SQLite refuses a link row to a missing row by itself (see
+   * `RelationAdapter.foreignKeysEnforced`): `PRAGMA foreign_keys` on and a foreign key from each
+   * key column. Read once per join table and remembered by this adapter and its transactions'
+   * adapters; not counted as a statement (a catalog read, as describeTable's).
+   */
+  async foreignKeysEnforced(link: LinkSpec): Promise<boolean> {
+    const { enforced } = this.#shared
+    const known = enforced.get(link)
+    if (known !== undefined) return known
+    const answer = await this.#exec(() => {
+      const [row] = this.#shared.database.prepare(`SELECT ${sqliteForeignKeysEnforcedText(link)} AS enforced`).all() as { enforced?: unknown }[]
+      return Number(row?.enforced) === 1
+    })
+    enforced.set(link, answer)
+    return answer
   }
 
   // -------------------------------------------------------------- internals

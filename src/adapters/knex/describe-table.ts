@@ -5,7 +5,7 @@ import { describeMysqlTable, describePostgresTable, type CatalogRow } from '../s
 import type { KnexDialectName } from './knex-dialect.js'
 
 /** The rows of a raw query, whatever shape the driver gives them in. */
-function rowsOf(dialect: KnexDialectName, result: unknown): CatalogRow[] {
+export function rowsOf(dialect: KnexDialectName, result: unknown): CatalogRow[] {
   if (dialect === 'pg') return (result as { rows: CatalogRow[] }).rows
   if (dialect === 'mysql') return (result as [CatalogRow[], unknown])[0]
   return result as CatalogRow[]

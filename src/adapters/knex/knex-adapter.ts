@@ -38,7 +38,7 @@ import { chunks, inlinedBytes, largestInlined } from '../sql/chunks.js'
 import { compareOrd } from '../sql/compare-ord.js'
 import { excludedFragment } from '../sql/condition-fragment.js'
 import { splitLinkedRow, throughAliases } from '../sql/linked-row.js'
-import { describeKnexTable } from './describe-table.js'
+import { describeKnexTable, rowsOf } from './describe-table.js'
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from '../sql/exact-keys.js'
 import { exactKeysQuery } from './exact-keys.js'
 import { knexDialect, type KnexDialect, type SqlFragment, type StringComparison } from './knex-dialect.js'
@@ -83,6 +83,8 @@ interface Shared {
   readonly maxBindParameters: number
   readonly retry: RetryPolicy
   readonly log: AdapterLogger | undefined
+  /** What {@link KnexAdapter.foreignKeysEnforced} read, per join table. */
+  readonly enforced: WeakMap<LinkSpec, boolean>
   statements: number
 }
 
@@ -163,6 +165,7 @@ export class KnexAdapter implements RelationAdapter {
         maxBindParameters: Math.min(max, dialect.maxBindParameters),
         retry: retryPolicy(options.retry),
         log: adapterLogger(options.log, `knex(${dialect.name})`),
+        enforced: new WeakMap(),
         statements: 0,
       }
     }
@@ -310,7 +313,7 @@ export class KnexAdapter implements RelationAdapter {
     if (dialect.insertPairs !== undefined) {
       // One statement whatever the number of pairs (they travel as one or two parameters),
       // which inserts only pairs whose rows exist: atomic on its own.
-      const insert = dialect.insertPairs(link, pairs, extra)
+      const insert = dialect.insertPairs(link, pairs, extra, input.refuseMissing === true)
       const result = await this.#alone(db, () => this.#statement(() => db.raw(...raw(insert))))
       return input.count === true ? dialect.insertedRows(result) : undefined
     }
@@ -596,6 +599,31 @@ export class KnexAdapter implements RelationAdapter {
   /** What the database's catalog says about `table` (see `RelationAdapter.describeTable`); `undefined` when it does not exist. */
   async describeTable(table: string): Promise<TableDescription | undefined> {
     return describeKnexTable(this.#executor(), this.#shared.dialect.name, table)
+  }
+
+  /**
+   * Whether the database refuses a link row to a missing row by itself (see
+   * `RelationAdapter.foreignKeysEnforced`): on SQLite, from its pragmas; `false` on PostgreSQL
+   * and MySQL, where add() keeps its read. Read once per join table and remembered by this
+   * adapter and its transactions' adapters; not counted as a statement (a catalog read, as
+   * describeTable's).
+   */
+  async foreignKeysEnforced(link: LinkSpec): Promise<boolean> {
+    const { dialect, enforced } = this.#shared
+    const known = enforced.get(link)
+    if (known !== undefined) return known
+    const expression = dialect.foreignKeysEnforced?.(link)
+    let answer = false
+    if (expression !== undefined) {
+      try {
+        const [row] = rowsOf(dialect.name, await this.#executor().raw(`SELECT ${expression.sql} AS enforced`, expression.bindings as Knex.RawBinding[]))
+        answer = Number(row?.enforced) === 1
+      } catch (error) {
+        throw toStorageError(this.name, dialect, error)
+      }
+    }
+    enforced.set(link, answer)
+    return answer
   }
 
   // -------------------------------------------------------------- internals

@@ -111,6 +111,8 @@ interface Shared<H> {
   readonly maxBindParameters: number
   readonly retry: RetryPolicy
   readonly log: AdapterLogger | undefined
+  /** What {@link FragmentAdapter.foreignKeysEnforced} read, per join table. */
+  readonly enforced: WeakMap<LinkSpec, boolean>
   statements: number
   savepoints: number
 }
@@ -158,6 +160,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
         maxBindParameters: Math.min(max, dialect.maxBindParameters),
         retry: retryPolicy(options.retry),
         log: adapterLogger(options.log, driver.name),
+        enforced: new WeakMap(),
         statements: 0,
         savepoints: 0,
       }
@@ -336,7 +339,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
     for (const [column, value] of Object.entries(values)) if (value !== undefined) extra[column] = value
     if (dialect.insertPairs !== undefined) {
       // One statement whatever the number of pairs, which inserts only pairs whose rows exist.
-      const insert = dialect.insertPairs(link, pairs, extra)
+      const insert = dialect.insertPairs(link, pairs, extra, input.refuseMissing === true)
       const result = await this.#alone(db, () => this.#statement(db, insert))
       // A driver that leaves the count out (kysely-pglite-dialect does when no row changed) inserted none.
       return input.count === true ? (result.affected ?? 0) : undefined
@@ -618,15 +621,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
 
   /** What the database's catalog says about `table` (see `RelationAdapter.describeTable`); `undefined` when it does not exist. */
   async describeTable(table: string): Promise<TableDescription | undefined> {
-    const db = this.#executor()
-    // Catalog reads are introspection, as BEGIN is: not counted as statements.
-    const read = async (text: string, parameters: readonly unknown[]): Promise<CatalogRow[]> => {
-      try {
-        return (await this.#shared.driver.prepare(db, { sql: text, bindings: [...parameters] }).run()).rows
-      } catch (error) {
-        throw toStorageError(this.name, this.#shared.dialect, error)
-      }
-    }
+    const read = (text: string, parameters: readonly unknown[]): Promise<CatalogRow[]> => this.#catalog(text, parameters)
     switch (this.#shared.dialect.name) {
       case 'sqlite':
         return describeSqliteTable(read, table)
@@ -637,7 +632,32 @@ export class FragmentAdapter<H> implements RelationAdapter {
     }
   }
 
+  /**
+   * Whether the database refuses a link row to a missing row by itself (see
+   * `RelationAdapter.foreignKeysEnforced`): on SQLite, from its pragmas; `false` on PostgreSQL
+   * and MySQL, where add() keeps its read. Read once per join table and remembered by this
+   * adapter and its transactions' adapters.
+   */
+  async foreignKeysEnforced(link: LinkSpec): Promise<boolean> {
+    const { dialect, enforced } = this.#shared
+    const known = enforced.get(link)
+    if (known !== undefined) return known
+    const expression = dialect.foreignKeysEnforced?.(link)
+    const answer = expression !== undefined && Number((await this.#catalog(`SELECT ${expression.sql} AS enforced`, expression.bindings))[0]?.enforced) === 1
+    enforced.set(link, answer)
+    return answer
+  }
+
   // -------------------------------------------------------------- internals
+
+  /** A catalog read: introspection, as BEGIN is, so not counted as a statement. */
+  async #catalog(text: string, parameters: readonly unknown[]): Promise<CatalogRow[]> {
+    try {
+      return (await this.#shared.driver.prepare(this.#executor(), { sql: text, bindings: [...parameters] }).run()).rows
+    } catch (error) {
+      throw toStorageError(this.name, this.#shared.dialect, error)
+    }
+  }
 
   /** The connection to run on: this adapter's transaction, the one of the current context, or the root. */
   #executor(): H {

@@ -1,5 +1,6 @@
 import type { Key, KeyType, LinkSpec } from '../../adapter/relation-adapter.js'
 import { keysJson, pairsJson } from '../sqlite/keys-json.js'
+import { sqliteForeignKeysEnforced } from '../sqlite/foreign-keys-enforced.js'
 import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
 
 /** The databases the SQL adapters (Knex, Kysely) support. */
@@ -49,7 +50,15 @@ export interface SqlDialect {
    * even from a call that did not read first. `undefined` where the dialect has none (MySQL:
    * multi-row `VALUES`, after the manager's read).
    */
-  insertPairs?(link: LinkSpec, pairs: readonly (readonly [Key, Key])[], extra: Readonly<Record<string, unknown>>): SqlFragment
+  insertPairs?(link: LinkSpec, pairs: readonly (readonly [Key, Key])[], extra: Readonly<Record<string, unknown>>, refuseMissing?: boolean): SqlFragment
+  /**
+   * A boolean expression, true when the database refuses a join-table row whose source or
+   * target row is missing, at the end of a statement run outside a transaction (see
+   * `RelationAdapter.foreignKeysEnforced`); `undefined` where the dialect cannot tell. With
+   * `refuseMissing`, {@link SqlDialect.insertPairs} skips its EXISTS checks when this holds, so
+   * that the foreign keys refuse a missing row (an error, nothing written) instead.
+   */
+  foreignKeysEnforced?(link: LinkSpec): SqlFragment
   /**
    * Whether the driver's count of an {@link SqlDialect.insertPairs} statement is the number of
    * rows it inserted, leaving out the pairs it skipped.
@@ -120,7 +129,7 @@ interface PairsSource {
  * AND EXISTS (target row)`, ignoring existing pairs on a unique link. The WHERE clause also
  * keeps SQLite from reading `ON CONFLICT` as a join constraint.
  */
-function pairsInsert(link: LinkSpec, extra: Readonly<Record<string, unknown>>, pairs: PairsSource): SqlFragment {
+function pairsInsert(link: LinkSpec, extra: Readonly<Record<string, unknown>>, pairs: PairsSource, enforced?: SqlFragment): SqlFragment {
   const extraColumns = Object.keys(extra)
   const columns = placeholders(extraColumns.length + 2, '??')
   const values = extraColumns.map(() => ', ?').join('')
@@ -128,7 +137,9 @@ function pairsInsert(link: LinkSpec, extra: Readonly<Record<string, unknown>>, p
   return {
     sql:
       `INSERT INTO ?? (${columns}) SELECT ${pairs.source}, ${pairs.target}${values} FROM ${pairs.from} ` +
-      `WHERE EXISTS (SELECT 1 FROM ?? AS ts WHERE ?? = ${pairs.source}) AND EXISTS (SELECT 1 FROM ?? AS tt WHERE ?? = ${pairs.target}) ` +
+      // With `enforced` (evaluated once: it reads no row), the foreign keys check the rows
+      // instead, and a missing one fails the statement rather than being skipped.
+      `WHERE ${enforced === undefined ? '' : `${enforced.sql} OR `}(EXISTS (SELECT 1 FROM ?? AS ts WHERE ?? = ${pairs.source}) AND EXISTS (SELECT 1 FROM ?? AS tt WHERE ?? = ${pairs.target})) ` +
       `ORDER BY ${pairs.order}${conflict}`,
     bindings: [
       link.table,
@@ -137,6 +148,7 @@ function pairsInsert(link: LinkSpec, extra: Readonly<Record<string, unknown>>, p
       ...extraColumns,
       ...extraColumns.map((column) => extra[column]),
       ...pairs.fromBindings,
+      ...(enforced === undefined ? [] : enforced.bindings),
       link.source.table,
       `ts.${link.source.primaryKey}`,
       link.target.table,
@@ -230,16 +242,25 @@ export const sqliteDialect: SqlDialect = {
   returning: true,
   // The pairs travel as one JSON parameter, as BetterSqlite3Adapter sends them: no chunks, and
   // no 500-term compound SELECT.
-  insertPairs(link, pairs, extra) {
+  insertPairs(link, pairs, extra, refuseMissing = false) {
     const first = "json_extract(v.value, '$[0]')"
     const second = "json_extract(v.value, '$[1]')"
-    return pairsInsert(link, extra, {
-      from: `json_each(?) AS v`,
-      fromBindings: [pairsJson(pairs, link.source.keyType, link.target.keyType)],
-      source: first,
-      target: second,
-      order: 'v.key',
-    })
+    return pairsInsert(
+      link,
+      extra,
+      {
+        from: `json_each(?) AS v`,
+        fromBindings: [pairsJson(pairs, link.source.keyType, link.target.keyType)],
+        source: first,
+        target: second,
+        order: 'v.key',
+      },
+      refuseMissing ? sqliteDialect.foreignKeysEnforced?.(link) : undefined,
+    )
+  },
+  foreignKeysEnforced(link) {
+    const { sql, bindings } = sqliteForeignKeysEnforced(link)
+    return { sql, bindings: [...bindings] }
   },
   // better-sqlite3's `changes` leaves out the rows ON CONFLICT skipped and those the EXISTS filtered.
   countsInserts: true,

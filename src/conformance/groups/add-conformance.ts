@@ -31,7 +31,7 @@ export function addConformance(options: ConformanceOptions): void {
       assert.equal(rows.length, 1)
     })
 
-    it('runs at most one read and one insert, however many targets', async () => {
+    it('runs at most one read and one insert, however many targets (one insert where the foreign keys refuse a missing row)', async () => {
       const ctx = context()
       const pubs = await ctx.insertAll(
         Publication,
@@ -39,7 +39,7 @@ export function addConformance(options: ConformanceOptions): void {
       )
       const a1 = await ctx.insert(Article, { headline: 'NASA uses Python' })
       const manager = ctx.bind(publications).of(a1)
-      assert.equal(await ctx.statements(() => manager.add(pubs)), 2)
+      assert.equal(await ctx.statements(() => manager.add(pubs)), await ctx.addStatements(publications))
       assert.equal(await ctx.statements(() => manager.add(pubs)), 1)
     })
   })

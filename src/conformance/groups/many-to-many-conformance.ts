@@ -286,12 +286,12 @@ export function manyToManyConformance(options: ConformanceOptions): void {
       assert.deepEqual(headlines(await articlesOf(p3).all()), ['NASA uses Python'])
     })
 
-    it('runs two statements to add and one when everything is already linked', async () => {
+    it('runs two statements to add (one where the foreign keys refuse a missing row) and one when everything is already linked', async () => {
       // test_fast_add_ignore_conflicts (Django: 1 INSERT ... ON CONFLICT) and
       // test_add_existing_different_type (1 SELECT when the value is present).
       const ctx = context()
       const { p1, p2, a1 } = await seedArticles(ctx)
-      assert.equal(await ctx.statements(() => pubsOf(a1).add([p1, p2])), 2)
+      assert.equal(await ctx.statements(() => pubsOf(a1).add([p1, p2])), await ctx.addStatements(publications))
       assert.equal(await ctx.statements(() => pubsOf(a1).add(String(p1.id))), 1)
       await expectError(() => pubsOf(a1).get(), 'M2M_MULTIPLE_FOUND')
       await pubsOf(a1).remove(p2)

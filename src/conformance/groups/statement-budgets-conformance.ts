@@ -31,14 +31,15 @@ export function statementBudgetsConformance(options: ConformanceOptions): void {
   describe(`${options.name}: statement budgets`, () => {
     const context = useContext(options, articlesSchema)
 
-    it('adds in two statements, and in one when everything is already linked', async () => {
+    it('adds in two statements (one where the foreign keys refuse a missing row), and in one when everything is already linked', async () => {
       const ctx = context()
       const { pubs, a1 } = await seed(ctx)
       const manager = ctx.bind(publications).of(a1)
-      assert.equal(await ctx.statements(() => manager.add(pubs.slice(0, 25))), 2)
+      const adding = await ctx.addStatements(publications)
+      assert.equal(await ctx.statements(() => manager.add(pubs.slice(0, 25))), adding)
       assert.equal(await ctx.statements(() => manager.add(pubs.slice(0, 25))), 1)
-      // Half linked, half new: still one read and one insert.
-      assert.equal(await ctx.statements(() => manager.add(pubs)), 2)
+      // Half linked, half new: still one read and one insert (or the one insert).
+      assert.equal(await ctx.statements(() => manager.add(pubs)), adding)
       assert.equal(await ctx.statements(() => manager.add([])), 0)
       assert.equal(await manager.count(), 50)
     })

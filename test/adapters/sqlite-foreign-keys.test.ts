@@ -1,0 +1,216 @@
+import Database from 'better-sqlite3'
+import knex from 'knex'
+import { Kysely, SqliteDialect } from 'kysely'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { BetterSqlite3Adapter } from '../../src/adapters/better-sqlite3/index.js'
+import { KnexAdapter } from '../../src/adapters/knex/index.js'
+import { KyselyAdapter } from '../../src/adapters/kysely/index.js'
+import { defineModel, defineThrough, isThroughlineError, manyToMany, type RelationAdapter } from '../../src/index.js'
+
+// add() in one INSERT on SQLite: the adapters say whether SQLite itself refuses a link to a
+// missing row (PRAGMA foreign_keys on, a foreign key from each key column), and then the
+// manager sends the INSERT alone. These tests use the user's own tables, written in SQL, on the
+// three ways to reach SQLite from one better-sqlite3 connection.
+
+const User = defineModel<{ id: number; name: string }>('User', { table: 'users' })
+const Item = defineModel<{ id: number; title: string }>('Item', { table: 'items' })
+const Likes = defineThrough<{ user_id: number; item_id: number }>('Like', { table: 'likes', foreignKeys: { user_id: User, item_id: Item } })
+const likes = manyToMany(User, Item, { name: 'likes', through: Likes })
+
+const JOIN_TABLES = {
+  'foreign keys on both columns': 'user_id integer NOT NULL REFERENCES users (id) ON DELETE CASCADE, item_id integer NOT NULL REFERENCES items',
+  'no foreign key': 'user_id integer NOT NULL, item_id integer NOT NULL',
+  'a foreign key on one column only': 'user_id integer NOT NULL REFERENCES users (id), item_id integer NOT NULL',
+  'a foreign key to another column': 'user_id integer NOT NULL REFERENCES users (id), item_id integer NOT NULL REFERENCES items (title)',
+  'a composite foreign key': 'user_id integer NOT NULL, item_id integer NOT NULL, FOREIGN KEY (user_id, item_id) REFERENCES pairs (a, b)',
+} as const
+
+type JoinTable = keyof typeof JOIN_TABLES
+
+const SCHEMA = (join: JoinTable): string => `
+  CREATE TABLE users (id integer PRIMARY KEY, name text NOT NULL);
+  CREATE TABLE items (id integer PRIMARY KEY, title text NOT NULL UNIQUE);
+  CREATE TABLE pairs (a integer, b integer, PRIMARY KEY (a, b));
+  CREATE TABLE likes (${JOIN_TABLES[join]}, PRIMARY KEY (user_id, item_id));
+  INSERT INTO users VALUES (1, 'ana'), (2, 'bo');
+  INSERT INTO items VALUES (1, 'one'), (2, 'two'), (3, 'three');
+`
+
+function openDatabase(join: JoinTable): Database.Database {
+  const database = new Database(':memory:')
+  database.exec(SCHEMA(join))
+  return database
+}
+
+interface Opened {
+  readonly adapter: RelationAdapter
+  /** The adapter's one connection. */
+  readonly database: Database.Database
+  /** Another adapter of the same kind on the same connection. */
+  readonly again: () => RelationAdapter
+  readonly close: () => Promise<void>
+}
+
+interface Way {
+  readonly name: string
+  readonly open: (join: JoinTable) => Promise<Opened>
+}
+
+const ways: readonly Way[] = [
+  {
+    name: 'BetterSqlite3Adapter',
+    open: (join) => {
+      const database = openDatabase(join)
+      return Promise.resolve({ adapter: new BetterSqlite3Adapter(database), database, again: () => new BetterSqlite3Adapter(database), close: () => {
+          database.close()
+          return Promise.resolve()
+        },
+      })
+    },
+  },
+  {
+    name: 'KnexAdapter',
+    open: async (join) => {
+      const db = knex({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true, pool: { min: 1, max: 1 } })
+      // knex's one pooled connection: the test reads and sets pragmas on it directly.
+      const database = (await db.client.acquireConnection()) as Database.Database
+      db.client.releaseConnection(database)
+      database.exec(SCHEMA(join))
+      return { adapter: new KnexAdapter(db), database, again: () => new KnexAdapter(db), close: () => db.destroy() }
+    },
+  },
+  {
+    name: 'KyselyAdapter',
+    open: (join) => {
+      const database = openDatabase(join)
+      const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database }) })
+      return Promise.resolve({ adapter: new KyselyAdapter(db), database, again: () => new KyselyAdapter(db), close: () => db.destroy() })
+    },
+  },
+]
+
+const linkRows = (database: Database.Database): unknown[] => database.prepare('SELECT user_id, item_id FROM likes ORDER BY user_id, item_id').all()
+
+for (const way of ways) {
+  describe(`${way.name}: add() in one INSERT where SQLite enforces the join table's foreign keys`, () => {
+    let database: Database.Database
+    let opened: Opened | undefined
+    const open = async (join: JoinTable): Promise<RelationAdapter> => {
+      await opened?.close()
+      opened = await way.open(join)
+      database = opened.database
+      return opened.adapter
+    }
+    afterEach(async () => {
+      await opened?.close()
+      opened = undefined
+    })
+
+    for (const join of Object.keys(JOIN_TABLES) as JoinTable[]) {
+      const expected = join === 'foreign keys on both columns'
+      it(`says ${String(expected)} for a join table with ${join}`, async () => {
+        const adapter = await open(join)
+        expect(await adapter.foreignKeysEnforced?.(likes.link)).toBe(expected)
+      })
+    }
+
+    it('says false when the connection does not enforce foreign keys', async () => {
+      const adapter = await open('foreign keys on both columns')
+      database.pragma('foreign_keys = OFF')
+      expect(await adapter.foreignKeysEnforced?.(likes.link)).toBe(false)
+    })
+
+    it('adds new and linked targets in one statement, and reads the catalog without counting it', async () => {
+      const adapter = await open('foreign keys on both columns')
+      const manager = likes.using(adapter).of(1)
+      const before = adapter.statementCount
+      await manager.add([1, 2])
+      expect(adapter.statementCount - before).toBe(1)
+      await manager.add([2, 3, 3])
+      expect(adapter.statementCount - before).toBe(2)
+      expect(linkRows(database)).toEqual([
+        { user_id: 1, item_id: 1 },
+        { user_id: 1, item_id: 2 },
+        { user_id: 1, item_id: 3 },
+      ])
+    })
+
+    it('refuses a missing target with M2M_TARGET_NOT_FOUND and writes nothing', async () => {
+      const adapter = await open('foreign keys on both columns')
+      const error: unknown = await likes.using(adapter).of(1).add([1, 99, 2]).catch((caught: unknown) => caught)
+      expect(isThroughlineError(error, 'M2M_TARGET_NOT_FOUND') && error.keys).toEqual([99])
+      expect(linkRows(database)).toEqual([])
+    })
+
+    it('refuses a source with no row, naming it, and writes nothing', async () => {
+      const adapter = await open('foreign keys on both columns')
+      const error: unknown = await likes.using(adapter).of(7).add([1]).catch((caught: unknown) => caught)
+      expect(isThroughlineError(error, 'M2M_CONSTRAINT_VIOLATION')).toBe(true)
+      expect((error as Error).message).toContain('User')
+      expect(linkRows(database)).toEqual([])
+    })
+
+    it('still reads first inside a transaction, and on a join table without foreign keys', async () => {
+      const adapter = await open('foreign keys on both columns')
+      const inside = await adapter.transaction(async (tx) => {
+        const before = tx.statementCount
+        await likes.using(tx).of(1).add([1])
+        return tx.statementCount - before
+      })
+      expect(inside).toBe(2)
+      const loose = await open('no foreign key')
+      const before = loose.statementCount
+      await likes.using(loose).of(1).add([1])
+      expect(loose.statementCount - before).toBe(2)
+      const error: unknown = await likes.using(loose).of(1).add([2, 99]).catch((caught: unknown) => caught)
+      expect(isThroughlineError(error, 'M2M_TARGET_NOT_FOUND')).toBe(true)
+      expect(linkRows(database)).toEqual([{ user_id: 1, item_id: 1 }])
+    })
+
+    it('never stores a link to a missing row after foreign keys are turned off behind its back', async () => {
+      const adapter = await open('foreign keys on both columns')
+      const manager = likes.using(adapter).of(1)
+      await manager.add([1])
+      // The adapter remembers "enforced"; the INSERT checks again and falls back to EXISTS.
+      database.pragma('foreign_keys = OFF')
+      await manager.add([2, 99]).catch(() => undefined)
+      expect(linkRows(database)).not.toContainEqual({ user_id: 1, item_id: 99 })
+      // A new adapter reads the catalog again: the long way, and the error.
+      const fresh = opened?.again()
+      expect(await fresh?.foreignKeysEnforced?.(likes.link)).toBe(false)
+      const error: unknown = await likes
+        .using(fresh ?? adapter)
+        .of(1)
+        .add([3, 98])
+        .catch((caught: unknown) => caught)
+      expect(isThroughlineError(error, 'M2M_TARGET_NOT_FOUND')).toBe(true)
+      expect(linkRows(database)).not.toContainEqual({ user_id: 1, item_id: 98 })
+    })
+  })
+}
+
+describe('add() in one INSERT, with a listener', () => {
+  let database: Database.Database
+  beforeEach(() => {
+    database = openDatabase('foreign keys on both columns')
+  })
+  afterEach(() => database.close())
+
+  it('reads first when a listener needs the keys actually added', async () => {
+    const adapter = new BetterSqlite3Adapter(database)
+    const relation = likes.using(adapter)
+    await relation.of(1).add([1])
+    const added: number[][] = []
+    const off = relation.on('pre_add', (event) => {
+      added.push([...event.pkSet] as number[])
+    })
+    try {
+      const before = adapter.statementCount
+      await relation.of(1).add([1, 2])
+      expect(adapter.statementCount - before).toBe(2)
+    } finally {
+      off()
+    }
+    expect(added).toEqual([[2]])
+  })
+})
