@@ -49,7 +49,8 @@ describe('adapter log', () => {
     await db('log_post').insert([{ title: 'secret one' }, { title: 'secret two' }])
     const events: AdapterLogEvent[] = []
     const adapter = new KnexAdapter(db, { log: (event) => events.push(event) })
-    await related.using(adapter).of(1).add(2)
+    // set() reads, then inserts (add() would be the INSERT alone: SQLite enforces the foreign keys).
+    await related.using(adapter).of(1).set([2])
     expect(events.map((event) => event.type)).toEqual(['statement', 'statement'])
     expect(events.length).toBe(adapter.statementCount)
     for (const event of events) {
