@@ -1,5 +1,6 @@
 import type { Condition, CountLinksInput, Key, KeyType, LinkConditions, LinkSpec, OrderTerm, SourceQuery, TableSpec, TargetQuery } from '../../adapter/relation-adapter.js'
 import { keysJson } from '../sqlite/keys-json.js'
+import { ordersByKeyAlone, ordersKeyByLink } from '../sql/key-order.js'
 import type { ThroughAlias } from '../sql/linked-row.js'
 import type { SqliteValue } from './sqlite-database.js'
 
@@ -159,10 +160,15 @@ function excluded(alias: string, uuid: UuidColumns, groups: readonly (readonly C
   return sql
 }
 
-function orderBy(alias: string, terms: readonly OrderTerm[]): string {
+function orderBy(alias: string, terms: readonly OrderTerm[], link?: LinkSpec): string {
   // SQLite sorts NULLs first ascending and last descending, as the memory adapter does. A
-  // through term (`through__created_at`) orders by the join table's column, aliased L.
-  const term = ({ column, direction, through }: OrderTerm): string => `${through === true ? L : alias}.${quote(column)} COLLATE BINARY ${direction.toUpperCase()}`
+  // through term (`through__created_at`) orders by the join table's column, aliased L; in a
+  // target read (`link` given), a numeric key by the join table's copy of it (see ordersKeyByLink).
+  const byLink = link !== undefined && ordersKeyByLink(link)
+  const term = ({ column, direction, through }: OrderTerm): string => {
+    const qualified = through === true ? `${L}.${quote(column)}` : byLink && column === link.target.primaryKey ? `${L}.${quote(link.targetColumn)}` : `${alias}.${quote(column)}`
+    return `${qualified} COLLATE BINARY ${direction.toUpperCase()}`
+  }
   return terms.length === 0 ? '' : ` ORDER BY ${terms.map(term).join(', ')}`
 }
 
@@ -203,7 +209,7 @@ export function targetsSql(link: LinkSpec, source: Key, query: TargetQuery, sele
   sql += conditions(T, uuidColumns(link.target), query.where, parameters)
   sql += excluded(T, uuidColumns(link.target), query.exclude, parameters)
   if (selection === 'count') return { sql, parameters }
-  return { sql: sql + orderBy(T, query.orderBy) + page(query.limit, query.offset, parameters), parameters }
+  return { sql: sql + orderBy(T, query.orderBy, link) + page(query.limit, query.offset, parameters), parameters }
 }
 
 /**
@@ -217,12 +223,18 @@ export function prefetchSql(link: LinkSpec, sources: readonly Key[], query: Targ
   // With a limit, the first `limit` rows of each source, still one statement: numbered per
   // source in the query's order by a window function (SQLite 3.25), the number dropped by the adapter.
   const { limit } = query
-  const rank = limit === undefined ? '' : `, ROW_NUMBER() OVER (PARTITION BY ${sourceColumn}${orderBy(T, query.orderBy)}) AS ${RANK}`
+  const rank = limit === undefined ? '' : `, ROW_NUMBER() OVER (PARTITION BY ${sourceColumn}${orderBy(T, query.orderBy, link)}) AS ${RANK}`
   let sql =
     `SELECT ${columnsOf(T, link.target, 'rows')}, ${keyColumn(sourceColumn, link.source.keyType)} AS ${SOURCE_KEY}${rank} ${linkedTargets(link)} ` +
     `WHERE ${one ? `${sourceColumn} = ?` : inJson(sourceColumn)}`
   sql += conditions(T, uuidColumns(link.target), query.where, parameters)
-  if (limit === undefined) return { sql: sql + orderBy(T, query.orderBy), parameters }
+  if (limit === undefined) {
+    // By source, then the key, where that is the order asked for: the join table's index order.
+    const order = ordersByKeyAlone(link, query.orderBy)
+      ? ` ORDER BY ${sourceColumn}, ${L}.${quote(link.targetColumn)} ${query.orderBy[0]?.direction === 'desc' ? 'DESC' : 'ASC'}`
+      : orderBy(T, query.orderBy, link)
+    return { sql: sql + order, parameters }
+  }
   parameters.push(limit)
   return { sql: `SELECT * FROM (${sql}) AS ranked WHERE ranked.${RANK} <= ? ORDER BY ranked.${RANK}`, parameters }
 }

@@ -36,6 +36,7 @@ import { isIdentifier } from '../../model/identifier.js'
 import type { TableDescription } from '../../schema/table-description.js'
 import { chunks, inlinedBytes, largestInlined } from '../sql/chunks.js'
 import { compareOrd } from '../sql/compare-ord.js'
+import { ordersByKeyAlone, ordersKeyByLink } from '../sql/key-order.js'
 import { excludedFragment } from '../sql/condition-fragment.js'
 import { splitLinkedRow, throughAliases } from '../sql/linked-row.js'
 import { describeKnexTable, rowsOf } from './describe-table.js'
@@ -468,12 +469,15 @@ export class KnexAdapter implements RelationAdapter {
       const { limit } = query
       let rows: Row[]
       if (limit === undefined) {
-        this.#orderBy(builder, T, link.target, query.orderBy)
+        // By source, then the key, where that is the order asked for: the join table's index order.
+        if (ordersByKeyAlone(link, query.orderBy)) {
+          builder.orderByRaw(...raw({ sql: `?? ASC, ?? ${query.orderBy[0]?.direction === 'desc' ? 'DESC' : 'ASC'}`, bindings: [`${L}.${link.sourceColumn}`, `${L}.${link.targetColumn}`] }))
+        } else this.#orderBy(builder, T, link.target, query.orderBy, link)
         rows = await this.#selectRows(db, builder, T, link.target)
       } else {
         // The first `limit` rows of each source, in one statement: numbered per source in the
         // query's order by a window function (PostgreSQL, MySQL 8, MariaDB 10.2, SQLite 3.25).
-        const terms = this.#orderTerms(T, link.target, query.orderBy)
+        const terms = this.#orderTerms(T, link.target, query.orderBy, link)
         const order = { sql: terms.map((term) => term.sql).join(', '), bindings: terms.flatMap((term) => term.bindings) }
         builder.select(db.raw(...raw({ sql: `ROW_NUMBER() OVER (PARTITION BY ?? ORDER BY ${order.sql}) AS ??`, bindings: [`${L}.${link.sourceColumn}`, ...order.bindings, RANK] })))
         const ranked = (inner: Knex.QueryBuilder): Knex.QueryBuilder =>
@@ -741,18 +745,19 @@ export class KnexAdapter implements RelationAdapter {
   }
 
   /** Orders `builder` by `orderBy` on the table aliased `alias` (a model's table, described by `spec`). */
-  #orderBy(builder: Knex.QueryBuilder, alias: string, spec: TableSpec, orderBy: SelectTargetsInput['query']['orderBy']): void {
-    for (const term of this.#orderTerms(alias, spec, orderBy)) builder.orderByRaw(...raw(term))
+  #orderBy(builder: Knex.QueryBuilder, alias: string, spec: TableSpec, orderBy: SelectTargetsInput['query']['orderBy'], link?: LinkSpec): void {
+    for (const term of this.#orderTerms(alias, spec, orderBy, link)) builder.orderByRaw(...raw(term))
   }
 
   /** The terms of an order on the table aliased `alias`, each a fragment (`ORDER BY` and `OVER (ORDER BY …)` take them). */
-  #orderTerms(alias: string, spec: TableSpec, orderBy: SelectTargetsInput['query']['orderBy']): SqlFragment[] {
+  #orderTerms(alias: string, spec: TableSpec, orderBy: SelectTargetsInput['query']['orderBy'], link?: LinkSpec): SqlFragment[] {
     const { dialect } = this.#shared
+    // In a target read (`link` given), a numeric key orders by the join table's copy of it (see ordersKeyByLink).
+    const key = link !== undefined && ordersKeyByLink(link) ? `${L}.${link.targetColumn}` : `${alias}.${spec.primaryKey}`
     return orderBy.map(({ column, direction, through }) => {
       // A through term (`through__created_at`) orders by the join table's column, aliased L.
       if (through === true) return dialect.orderTerm(`${L}.${column}`, direction)
-      const qualified = `${alias}.${column}`
-      return column === spec.primaryKey ? dialect.keyOrderTerm(qualified, direction, spec.keyType) : dialect.orderTerm(qualified, direction)
+      return column === spec.primaryKey ? dialect.keyOrderTerm(key, direction, spec.keyType) : dialect.orderTerm(`${alias}.${column}`, direction)
     })
   }
 
@@ -782,7 +787,7 @@ export class KnexAdapter implements RelationAdapter {
     const builder = this.#linkedTargets(db, link, sourceCondition, query.where)
     for (const group of query.exclude) builder.whereRaw(...raw(excludedFragment(dialect, T, uuidColumns(link.target), group)))
     if (!ordered) return builder
-    this.#orderBy(builder, T, link.target, query.orderBy)
+    this.#orderBy(builder, T, link.target, query.orderBy, link)
     if (query.limit !== undefined) builder.limit(query.limit)
     if (query.offset !== undefined && query.offset > 0) builder.offset(query.offset)
     return builder

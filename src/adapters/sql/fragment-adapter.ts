@@ -29,6 +29,7 @@ import { adapterLogger, type AdapterLogger } from '../../adapter/adapter-log.js'
 import { retryConflicts, retryPolicy, type RetryPolicy } from '../../adapter/retry-policy.js'
 import { TransactionContext } from '../../adapter/transaction-context.js'
 import { withoutColumn } from '../../adapter/without-column.js'
+import { ordersByKeyAlone, ordersKeyByLink } from './key-order.js'
 import { InvalidArgumentError, StorageError, UnknownColumnError } from '../../errors/throughline-error.js'
 import { coerceSpecKey, readStoredKey } from '../../model/coerce-key.js'
 import { formatValue } from '../../model/define-model.js'
@@ -418,7 +419,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
 
   async selectTargets(input: SelectTargetsInput): Promise<Row[]> {
     const db = this.#executor()
-    return this.#selectRows(db, [], this.#targetsFrom(input), this.#page(input.link.target, T, input.query), T, input.link.target)
+    return this.#selectRows(db, [], this.#targetsFrom(input), this.#page(input.link.target, T, input.query, input.link), T, input.link.target)
   }
 
   async selectLinkedTargets(input: SelectTargetsInput): Promise<LinkedRow[]> {
@@ -427,14 +428,14 @@ export class FragmentAdapter<H> implements RelationAdapter {
     // The join table's columns beside the target's; link keys as text when 64-bit, as selectThroughRows reads them.
     const aliases = throughAliases(link)
     const extra = aliases.map(({ column, alias, keyType }) => this.#keyColumn(`${L}.${column}`, keyType ?? 'integer', alias))
-    const rows = await this.#selectRows(db, extra, this.#targetsFrom(input), this.#page(link.target, T, input.query), T, link.target)
+    const rows = await this.#selectRows(db, extra, this.#targetsFrom(input), this.#page(link.target, T, input.query, link), T, link.target)
     return rows.map((row) => splitLinkedRow(row, aliases))
   }
 
   async selectTargetKeys(input: SelectTargetsInput): Promise<Key[]> {
     const db = this.#executor()
     const { primaryKey, keyType } = input.link.target
-    const statement = joinFragments([fragment('SELECT '), this.#keyColumn(`${T}.${primaryKey}`, keyType, 'k'), this.#targetsFrom(input), this.#page(input.link.target, T, input.query)], '')
+    const statement = joinFragments([fragment('SELECT '), this.#keyColumn(`${T}.${primaryKey}`, keyType, 'k'), this.#targetsFrom(input), this.#page(input.link.target, T, input.query, input.link)], '')
     return (await this.#rows(db, statement)).map((row) => readStoredKey(row.k, keyType))
   }
 
@@ -497,11 +498,16 @@ export class FragmentAdapter<H> implements RelationAdapter {
       const extra = [this.#keyColumn(`${L}.${link.sourceColumn}`, link.source.keyType, SOURCE_KEY)]
       const { limit } = query
       let rows: Row[]
-      if (limit === undefined) rows = await this.#selectRows(db, extra, from, this.#orderBy(T, link.target, query.orderBy), T, link.target)
-      else {
+      if (limit === undefined) {
+        // By source, then the key, where that is the order asked for: the join table's index order.
+        const order = ordersByKeyAlone(link, query.orderBy)
+          ? fragment(` ORDER BY ?? ASC, ?? ${query.orderBy[0]?.direction === 'desc' ? 'DESC' : 'ASC'}`, `${L}.${link.sourceColumn}`, `${L}.${link.targetColumn}`)
+          : this.#orderBy(T, link.target, query.orderBy, link)
+        rows = await this.#selectRows(db, extra, from, order, T, link.target)
+      } else {
         // The first `limit` rows of each source, in one statement: numbered per source in the
         // query's order by a window function (PostgreSQL, MySQL 8, MariaDB 10.2, SQLite 3.25).
-        const rank = joinFragments([fragment('ROW_NUMBER() OVER (PARTITION BY ??', `${L}.${link.sourceColumn}`), this.#orderBy(T, link.target, query.orderBy), fragment(') AS ??', RANK)], '')
+        const rank = joinFragments([fragment('ROW_NUMBER() OVER (PARTITION BY ??', `${L}.${link.sourceColumn}`), this.#orderBy(T, link.target, query.orderBy, link), fragment(') AS ??', RANK)], '')
         const ranked = (select: SqlFragment): SqlFragment =>
           joinFragments([fragment('SELECT * FROM ('), select, fragment(') AS ?? WHERE ?? <= ? ORDER BY ?? ASC', RANKED, `${RANKED}.${RANK}`, limit, `${RANKED}.${RANK}`)], '')
         rows = (await this.#selectRows(db, [...extra, rank], from, fragment(''), T, link.target, ranked)).map((row) => withoutColumn(row, RANK))
@@ -793,21 +799,27 @@ export class FragmentAdapter<H> implements RelationAdapter {
   }
 
   /** ` ORDER BY …` on the table aliased `alias`, or nothing. */
-  #orderBy(alias: string, spec: TableSpec, orderBy: readonly OrderTerm[]): SqlFragment {
+  #orderBy(alias: string, spec: TableSpec, orderBy: readonly OrderTerm[], link?: LinkSpec): SqlFragment {
     const { dialect } = this.#shared
     if (orderBy.length === 0) return fragment('')
+    // In a target read (`link` given), a numeric key orders by the join table's copy of it (see ordersKeyByLink).
+    const key = link !== undefined && ordersKeyByLink(link) ? `${L}.${link.targetColumn}` : `${alias}.${spec.primaryKey}`
     const terms = orderBy.map(({ column, direction, through }) => {
       // A through term (`through__created_at`) orders by the join table's column, aliased L.
       if (through === true) return dialect.orderTerm(`${L}.${column}`, direction)
-      const qualified = `${alias}.${column}`
-      return column === spec.primaryKey ? dialect.keyOrderTerm(qualified, direction, spec.keyType) : dialect.orderTerm(qualified, direction)
+      return column === spec.primaryKey ? dialect.keyOrderTerm(key, direction, spec.keyType) : dialect.orderTerm(`${alias}.${column}`, direction)
     })
     return joinFragments([fragment(' ORDER BY '), joinFragments(terms, ', ')], '')
   }
 
   /** ` ORDER BY … LIMIT … OFFSET …`: an offset alone needs a limit on SQLite and MySQL, as knex writes it. */
-  #page(spec: TableSpec, alias: string, query: { readonly orderBy: readonly OrderTerm[]; readonly limit: number | undefined; readonly offset: number | undefined }): SqlFragment {
-    const parts = [this.#orderBy(alias, spec, query.orderBy)]
+  #page(
+    spec: TableSpec,
+    alias: string,
+    query: { readonly orderBy: readonly OrderTerm[]; readonly limit: number | undefined; readonly offset: number | undefined },
+    link?: LinkSpec,
+  ): SqlFragment {
+    const parts = [this.#orderBy(alias, spec, query.orderBy, link)]
     const offset = query.offset !== undefined && query.offset > 0 ? query.offset : undefined
     if (query.limit !== undefined) parts.push(fragment(' LIMIT ?', query.limit))
     else if (offset !== undefined) {
