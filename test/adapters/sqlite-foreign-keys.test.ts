@@ -167,6 +167,17 @@ for (const way of ways) {
       expect(linkRows(database)).toEqual([{ user_id: 1, item_id: 1 }])
     })
 
+    it('never stores a link to a missing row after the join table is recreated without foreign keys', async () => {
+      const adapter = await open('foreign keys on both columns')
+      const manager = likes.using(adapter).of(1)
+      await manager.add([1])
+      // The adapter remembers "enforced"; the INSERT sees the schema changed and checks the rows itself.
+      database.exec(`DROP TABLE likes; CREATE TABLE likes (${JOIN_TABLES['no foreign key']}, PRIMARY KEY (user_id, item_id))`)
+      await manager.add([2, 99]).catch(() => undefined)
+      expect(linkRows(database)).not.toContainEqual({ user_id: 1, item_id: 99 })
+      expect(await opened?.again().foreignKeysEnforced?.(likes.link)).toBe(false)
+    })
+
     it('never stores a link to a missing row after foreign keys are turned off behind its back', async () => {
       const adapter = await open('foreign keys on both columns')
       const manager = likes.using(adapter).of(1)

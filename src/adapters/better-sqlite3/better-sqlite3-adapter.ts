@@ -35,7 +35,7 @@ import { connectionState, type ConnectionState, type RowMode } from './connectio
 import { describeBetterSqlite3Table } from './describe-table.js'
 import type { SqliteDatabase, SqliteStatement, SqliteValue } from './sqlite-database.js'
 import { keysJson, pairsJson } from '../sqlite/keys-json.js'
-import { sqliteForeignKeysEnforcedText } from '../sqlite/foreign-keys-enforced.js'
+import { sqliteEnforcedGuard, sqliteForeignKeysQuery } from '../sqlite/foreign-keys-enforced.js'
 import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
 import { CONFLICT_ADVICE } from '../sql/to-storage-error.js'
 import { bindValue, countLinksSql, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, RANK, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
@@ -76,8 +76,8 @@ interface Shared {
   readonly state: ConnectionState
   readonly retry: RetryPolicy
   readonly log: AdapterLogger | undefined
-  /** What {@link BetterSqlite3Adapter.foreignKeysEnforced} read, per join table. */
-  readonly enforced: WeakMap<LinkSpec, boolean>
+  /** What {@link BetterSqlite3Adapter.foreignKeysEnforced} read, per join table: the INSERT's guard, or false. */
+  readonly enforced: WeakMap<LinkSpec, string | false>
   statements: number
 }
 
@@ -116,9 +116,12 @@ interface InsertTexts {
   readonly fromSource: string
   /** Any pairs: `SELECT value ->> 0, value ->> 1, … FROM json_each(?) WHERE …`. */
   readonly pairs: string
-  /** The same three for `refuseMissing`: `WHERE <foreign keys enforced> OR (EXISTS … AND EXISTS …)`. */
-  readonly refusing: { readonly one: string; readonly fromSource: string; readonly pairs: string }
+  /** The same three for `refuseMissing`, by guard (`WHERE <guard> OR (EXISTS … AND EXISTS …)`), built on first use. */
+  readonly refusing: Map<string, InsertTriple>
+  readonly withGuard: (guard: string) => InsertTriple
 }
+
+type InsertTriple = Pick<InsertTexts, 'one' | 'fromSource' | 'pairs'>
 
 const linkTexts = new WeakMap<LinkSpec, LinkTexts>()
 
@@ -175,13 +178,13 @@ function insertTexts(link: LinkSpec, texts: LinkTexts, extra: readonly string[])
     ` AND EXISTS (SELECT 1 FROM ${quote(link.target.table)} WHERE ${quote(link.target.primaryKey)} = ${target}))`
   const conflict = link.unique ? ` ON CONFLICT (${quote(link.sourceColumn)}, ${quote(link.targetColumn)}) DO NOTHING` : ''
   const head = `INSERT INTO ${quote(link.table)} (${columns}) `
-  const texts3 = (enforced?: string): { one: string; fromSource: string; pairs: string } => ({
+  const texts3 = (enforced?: string): InsertTriple => ({
     one: `${head}SELECT ?, ?${extraParameters}${exists('?', '?', enforced)}${conflict}`,
     // In the order given (ids numbered alike, and index locks taken alike by concurrent calls).
     fromSource: `${head}SELECT ?, value${extraParameters} FROM json_each(?)${exists('?', 'value', enforced)} ORDER BY key${conflict}`,
     pairs: `${head}SELECT value ->> 0, value ->> 1${extraParameters} FROM json_each(?)${exists('value ->> 0', 'value ->> 1', enforced)} ORDER BY key${conflict}`,
   })
-  found = { ...texts3(), refusing: texts3(`${sqliteForeignKeysEnforcedText(link)} OR `) }
+  found = { ...texts3(), refusing: new Map(), withGuard: (guard) => texts3(`${guard} OR `) }
   texts.inserts.set(signature, found)
   return found
 }
@@ -364,7 +367,12 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       extraValues.push(bindValue(value))
     }
     const all = insertTexts(link, texts, extra)
-    const inserts = refuseMissing === true ? all.refusing : all
+    const guard = refuseMissing === true ? this.#shared.enforced.get(link) : undefined
+    let inserts: InsertTriple = all
+    if (typeof guard === 'string') {
+      inserts = all.refusing.get(guard) ?? all.withGuard(guard)
+      all.refusing.set(guard, inserts)
+    }
     const [first] = pairs
     if (pairs.length === 1) return this.#run(inserts.one, [first![0], first![1], ...extraValues, first![0], first![1]])
     const source = first![0]
@@ -547,13 +555,13 @@ export class BetterSqlite3Adapter implements RelationAdapter {
   async foreignKeysEnforced(link: LinkSpec): Promise<boolean> {
     const { enforced } = this.#shared
     const known = enforced.get(link)
-    if (known !== undefined) return known
-    const answer = await this.#exec(() => {
-      const [row] = this.#shared.database.prepare(`SELECT ${sqliteForeignKeysEnforcedText(link)} AS enforced`).all() as { enforced?: unknown }[]
-      return Number(row?.enforced) === 1
+    if (known !== undefined) return known !== false
+    const guard = await this.#exec(() => {
+      const { sql, bindings } = sqliteForeignKeysQuery(link)
+      return sqliteEnforcedGuard((this.#shared.database.prepare(sql).all(...bindings) as Record<string, unknown>[])[0])
     })
-    enforced.set(link, answer)
-    return answer
+    enforced.set(link, guard)
+    return guard !== false
   }
 
   // -------------------------------------------------------------- internals

@@ -84,8 +84,8 @@ interface Shared {
   readonly maxBindParameters: number
   readonly retry: RetryPolicy
   readonly log: AdapterLogger | undefined
-  /** What {@link KnexAdapter.foreignKeysEnforced} read, per join table. */
-  readonly enforced: WeakMap<LinkSpec, boolean>
+  /** What {@link KnexAdapter.foreignKeysEnforced} read, per join table: the INSERT's guard, or false. */
+  readonly enforced: WeakMap<LinkSpec, string | false>
   statements: number
 }
 
@@ -314,7 +314,7 @@ export class KnexAdapter implements RelationAdapter {
     if (dialect.insertPairs !== undefined) {
       // One statement whatever the number of pairs (they travel as one or two parameters),
       // which inserts only pairs whose rows exist: atomic on its own.
-      const insert = dialect.insertPairs(link, pairs, extra, input.refuseMissing === true)
+      const insert = dialect.insertPairs(link, pairs, extra, input.refuseMissing === true ? this.#guard(link) : undefined)
       const result = await this.#alone(db, () => this.#statement(() => db.raw(...raw(insert))))
       return input.count === true ? dialect.insertedRows(result) : undefined
     }
@@ -615,22 +615,27 @@ export class KnexAdapter implements RelationAdapter {
   async foreignKeysEnforced(link: LinkSpec): Promise<boolean> {
     const { dialect, enforced } = this.#shared
     const known = enforced.get(link)
-    if (known !== undefined) return known
-    const expression = dialect.foreignKeysEnforced?.(link)
-    let answer = false
-    if (expression !== undefined) {
+    if (known !== undefined) return known !== false
+    const query = dialect.foreignKeysQuery?.(link)
+    let guard: string | false = false
+    if (query !== undefined) {
       try {
-        const [row] = rowsOf(dialect.name, await this.#executor().raw(`SELECT ${expression.sql} AS enforced`, expression.bindings as Knex.RawBinding[]))
-        answer = Number(row?.enforced) === 1
+        guard = dialect.enforcedGuard?.(rowsOf(dialect.name, await this.#executor().raw(query.sql, query.bindings as Knex.RawBinding[]))[0]) ?? false
       } catch (error) {
         throw toStorageError(this.name, dialect, error)
       }
     }
-    enforced.set(link, answer)
-    return answer
+    enforced.set(link, guard)
+    return guard !== false
   }
 
   // -------------------------------------------------------------- internals
+
+  /** The INSERT's guard read by foreignKeysEnforced, when it said yes. */
+  #guard(link: LinkSpec): string | undefined {
+    const guard = this.#shared.enforced.get(link)
+    return typeof guard === 'string' ? guard : undefined
+  }
 
   /** The connection to run on: this adapter's transaction, the one of the current context, or the root. */
   #executor(): Knex {

@@ -112,8 +112,8 @@ interface Shared<H> {
   readonly maxBindParameters: number
   readonly retry: RetryPolicy
   readonly log: AdapterLogger | undefined
-  /** What {@link FragmentAdapter.foreignKeysEnforced} read, per join table. */
-  readonly enforced: WeakMap<LinkSpec, boolean>
+  /** What {@link FragmentAdapter.foreignKeysEnforced} read, per join table: the INSERT's guard, or false. */
+  readonly enforced: WeakMap<LinkSpec, string | false>
   statements: number
   savepoints: number
 }
@@ -340,7 +340,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
     for (const [column, value] of Object.entries(values)) if (value !== undefined) extra[column] = value
     if (dialect.insertPairs !== undefined) {
       // One statement whatever the number of pairs, which inserts only pairs whose rows exist.
-      const insert = dialect.insertPairs(link, pairs, extra, input.refuseMissing === true)
+      const insert = dialect.insertPairs(link, pairs, extra, input.refuseMissing === true ? this.#guard(link) : undefined)
       const result = await this.#alone(db, () => this.#statement(db, insert))
       // A driver that leaves the count out (kysely-pglite-dialect does when no row changed) inserted none.
       return input.count === true ? (result.affected ?? 0) : undefined
@@ -647,11 +647,11 @@ export class FragmentAdapter<H> implements RelationAdapter {
   async foreignKeysEnforced(link: LinkSpec): Promise<boolean> {
     const { dialect, enforced } = this.#shared
     const known = enforced.get(link)
-    if (known !== undefined) return known
-    const expression = dialect.foreignKeysEnforced?.(link)
-    const answer = expression !== undefined && Number((await this.#catalog(`SELECT ${expression.sql} AS enforced`, expression.bindings))[0]?.enforced) === 1
-    enforced.set(link, answer)
-    return answer
+    if (known !== undefined) return known !== false
+    const query = dialect.foreignKeysQuery?.(link)
+    const guard = query === undefined ? false : (dialect.enforcedGuard?.((await this.#catalog(query.sql, query.bindings))[0]) ?? false)
+    enforced.set(link, guard)
+    return guard !== false
   }
 
   // -------------------------------------------------------------- internals
@@ -663,6 +663,12 @@ export class FragmentAdapter<H> implements RelationAdapter {
     } catch (error) {
       throw toStorageError(this.name, this.#shared.dialect, error)
     }
+  }
+
+  /** The INSERT's guard read by foreignKeysEnforced, when it said yes. */
+  #guard(link: LinkSpec): string | undefined {
+    const guard = this.#shared.enforced.get(link)
+    return typeof guard === 'string' ? guard : undefined
   }
 
   /** The connection to run on: this adapter's transaction, the one of the current context, or the root. */

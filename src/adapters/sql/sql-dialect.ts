@@ -1,6 +1,6 @@
 import type { Key, KeyType, LinkSpec } from '../../adapter/relation-adapter.js'
 import { keysJson, pairsJson } from '../sqlite/keys-json.js'
-import { sqliteForeignKeysEnforced } from '../sqlite/foreign-keys-enforced.js'
+import { sqliteEnforcedGuard, sqliteForeignKeysQuery } from '../sqlite/foreign-keys-enforced.js'
 import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
 
 /** The databases the SQL adapters (Knex, Kysely) support. */
@@ -50,15 +50,20 @@ export interface SqlDialect {
    * even from a call that did not read first. `undefined` where the dialect has none (MySQL:
    * multi-row `VALUES`, after the manager's read).
    */
-  insertPairs?(link: LinkSpec, pairs: readonly (readonly [Key, Key])[], extra: Readonly<Record<string, unknown>>, refuseMissing?: boolean): SqlFragment
+  insertPairs?(link: LinkSpec, pairs: readonly (readonly [Key, Key])[], extra: Readonly<Record<string, unknown>>, enforced?: string): SqlFragment
   /**
-   * A boolean expression, true when the database refuses a join-table row whose source or
-   * target row is missing, at the end of a statement run outside a transaction (see
-   * `RelationAdapter.foreignKeysEnforced`); `undefined` where the dialect cannot tell. With
-   * `refuseMissing`, {@link SqlDialect.insertPairs} skips its EXISTS checks when this holds, so
+   * The catalog read behind `RelationAdapter.foreignKeysEnforced`: a `SELECT` whose one row
+   * {@link SqlDialect.enforcedGuard} reads; `undefined` where the dialect cannot tell.
+   */
+  foreignKeysQuery?(link: LinkSpec): SqlFragment
+  /**
+   * From the row of {@link SqlDialect.foreignKeysQuery}: `false` when the database does not
+   * refuse a join-table row whose source or target row is missing, else a boolean expression
+   * (no parameters) that still holds while that stays so. Given to
+   * {@link SqlDialect.insertPairs} as `enforced`, it skips the EXISTS checks when it holds, so
    * that the foreign keys refuse a missing row (an error, nothing written) instead.
    */
-  foreignKeysEnforced?(link: LinkSpec): SqlFragment
+  enforcedGuard?(row: Readonly<Record<string, unknown>> | undefined): string | false
   /**
    * Whether the driver's count of an {@link SqlDialect.insertPairs} statement is the number of
    * rows it inserted, leaving out the pairs it skipped.
@@ -129,7 +134,7 @@ interface PairsSource {
  * AND EXISTS (target row)`, ignoring existing pairs on a unique link. The WHERE clause also
  * keeps SQLite from reading `ON CONFLICT` as a join constraint.
  */
-function pairsInsert(link: LinkSpec, extra: Readonly<Record<string, unknown>>, pairs: PairsSource, enforced?: SqlFragment): SqlFragment {
+function pairsInsert(link: LinkSpec, extra: Readonly<Record<string, unknown>>, pairs: PairsSource, enforced?: string): SqlFragment {
   const extraColumns = Object.keys(extra)
   const columns = placeholders(extraColumns.length + 2, '??')
   const values = extraColumns.map(() => ', ?').join('')
@@ -139,7 +144,7 @@ function pairsInsert(link: LinkSpec, extra: Readonly<Record<string, unknown>>, p
       `INSERT INTO ?? (${columns}) SELECT ${pairs.source}, ${pairs.target}${values} FROM ${pairs.from} ` +
       // With `enforced` (evaluated once: it reads no row), the foreign keys check the rows
       // instead, and a missing one fails the statement rather than being skipped.
-      `WHERE ${enforced === undefined ? '' : `${enforced.sql} OR `}(EXISTS (SELECT 1 FROM ?? AS ts WHERE ?? = ${pairs.source}) AND EXISTS (SELECT 1 FROM ?? AS tt WHERE ?? = ${pairs.target})) ` +
+      `WHERE ${enforced === undefined ? '' : `${enforced} OR `}(EXISTS (SELECT 1 FROM ?? AS ts WHERE ?? = ${pairs.source}) AND EXISTS (SELECT 1 FROM ?? AS tt WHERE ?? = ${pairs.target})) ` +
       `ORDER BY ${pairs.order}${conflict}`,
     bindings: [
       link.table,
@@ -148,7 +153,6 @@ function pairsInsert(link: LinkSpec, extra: Readonly<Record<string, unknown>>, p
       ...extraColumns,
       ...extraColumns.map((column) => extra[column]),
       ...pairs.fromBindings,
-      ...(enforced === undefined ? [] : enforced.bindings),
       link.source.table,
       `ts.${link.source.primaryKey}`,
       link.target.table,
@@ -242,7 +246,7 @@ export const sqliteDialect: SqlDialect = {
   returning: true,
   // The pairs travel as one JSON parameter, as BetterSqlite3Adapter sends them: no chunks, and
   // no 500-term compound SELECT.
-  insertPairs(link, pairs, extra, refuseMissing = false) {
+  insertPairs(link, pairs, extra, enforced) {
     const first = "json_extract(v.value, '$[0]')"
     const second = "json_extract(v.value, '$[1]')"
     return pairsInsert(
@@ -255,13 +259,14 @@ export const sqliteDialect: SqlDialect = {
         target: second,
         order: 'v.key',
       },
-      refuseMissing ? sqliteDialect.foreignKeysEnforced?.(link) : undefined,
+      enforced,
     )
   },
-  foreignKeysEnforced(link) {
-    const { sql, bindings } = sqliteForeignKeysEnforced(link)
+  foreignKeysQuery(link) {
+    const { sql, bindings } = sqliteForeignKeysQuery(link)
     return { sql, bindings: [...bindings] }
   },
+  enforcedGuard: sqliteEnforcedGuard,
   // better-sqlite3's `changes` leaves out the rows ON CONFLICT skipped and those the EXISTS filtered.
   countsInserts: true,
   compareString: (column, op, value) => ({ sql: `?? COLLATE BINARY ${op} ?`, bindings: [column, value] }),

@@ -1,21 +1,16 @@
 import type { LinkSpec } from '../../adapter/relation-adapter.js'
 
 /**
- * An SQLite expression, true when SQLite itself refuses, at the end of a statement run outside
- * a transaction, a row of the join table whose source or target row does not exist: the
- * connection enforces foreign keys (`PRAGMA foreign_keys`, per connection, off by default in
- * SQLite and on in better-sqlite3's build) and the join table has a one-column foreign key from
- * each key column to its table's key. Read from the schema SQLite keeps in memory (the
- * `pragma_*` table-valued functions): a few microseconds, no table read.
- *
- * The adapters read it once per join table to answer `foreignKeysEnforced`, and put it again in
- * the INSERT that trusts it (`WHERE <this> OR (EXISTS … AND EXISTS …)`), so that a schema or
- * pragma changed since cannot let a link to a missing row in: the INSERT then checks the rows
- * itself, as every other insert does.
+ * A `SELECT` of two columns: `enforced`, 1 when SQLite itself refuses, at the end of a statement
+ * run outside a transaction, a row of the join table whose source or target row does not exist,
+ * and `version`, the schema version it was read at. Refused when the connection enforces foreign
+ * keys (`PRAGMA foreign_keys`, per connection: off by default in SQLite, on in better-sqlite3's
+ * build) and the join table has a one-column foreign key from each key column to its table's
+ * key. Read from the schema SQLite keeps in memory (the `pragma_*` table-valued functions).
  *
  * `sql` has only `?` placeholders (values, no identifiers), in the order of `bindings`.
  */
-export function sqliteForeignKeysEnforced(link: LinkSpec): { readonly sql: string; readonly bindings: readonly unknown[] } {
+export function sqliteForeignKeysQuery(link: LinkSpec): { readonly sql: string; readonly bindings: readonly unknown[] } {
   // A reference to the parent's primary key may leave the column out ("to" is NULL): then the
   // parent's one-column primary key must be the model's key.
   const references =
@@ -25,21 +20,29 @@ export function sqliteForeignKeysEnforced(link: LinkSpec): { readonly sql: strin
   const side = (column: string, spec: LinkSpec['source']): unknown[] => [column, spec.table, spec.primaryKey, spec.primaryKey]
   return {
     sql:
-      '((SELECT foreign_keys FROM pragma_foreign_keys()) = 1 AND ' +
+      'SELECT ((SELECT foreign_keys FROM pragma_foreign_keys()) = 1 AND ' +
       '(SELECT count(DISTINCT lower(f."from")) FROM pragma_foreign_key_list(?) AS f WHERE ' +
       // Composite foreign keys do not count: each side needs a key of its own.
       'NOT EXISTS (SELECT 1 FROM pragma_foreign_key_list(?) AS g WHERE g.id = f.id AND g.seq > 0) AND ' +
-      `(${references} OR ${references})) = 2)`,
+      `(${references} OR ${references})) = 2) AS enforced, (SELECT schema_version FROM pragma_schema_version()) AS version`,
     bindings: [link.table, link.table, ...side(link.sourceColumn, link.source), ...side(link.targetColumn, link.target)],
   }
 }
 
 /**
- * {@link sqliteForeignKeysEnforced} with its values written into the text as string literals,
- * for an adapter that builds each statement text once and binds only the call's values.
+ * What the `INSERT` that trusts the foreign keys checks again, evaluated once per statement (it
+ * reads no row, about a microsecond): foreign keys still enforced on the connection, and the
+ * schema unchanged since {@link sqliteForeignKeysQuery} read `version` (any `CREATE`, `ALTER` or
+ * `DROP` changes it, from any connection to the file). Otherwise the `INSERT` checks the rows
+ * itself (`WHERE <this> OR (EXISTS … AND EXISTS …)`), as every insert without foreign keys does:
+ * a pragma turned off or a table recreated since cannot let a link to a missing row in.
  */
-export function sqliteForeignKeysEnforcedText(link: LinkSpec): string {
-  const { sql, bindings } = sqliteForeignKeysEnforced(link)
-  let index = 0
-  return sql.replace(/\?/g, () => `'${String(bindings[index++]).replace(/'/g, "''")}'`)
+export function sqliteStillEnforced(version: number): string {
+  if (!Number.isSafeInteger(version)) throw new TypeError(`SQLite schema version ${String(version)} is not an integer.`)
+  return `((SELECT foreign_keys FROM pragma_foreign_keys()) = 1 AND (SELECT schema_version FROM pragma_schema_version()) = ${String(version)})`
+}
+
+/** The answer of {@link sqliteForeignKeysQuery}'s row: the guard to put in the INSERT, or `false` when not enforced. */
+export function sqliteEnforcedGuard(row: { readonly enforced?: unknown; readonly version?: unknown } | undefined): string | false {
+  return Number(row?.enforced) === 1 ? sqliteStillEnforced(Number(row?.version)) : false
 }
