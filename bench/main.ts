@@ -10,7 +10,12 @@
  * `--only=add-new,toggle` (scenario ids), `--db=sqlite,postgres,memory`, `--kinds=plain,through`
  * (relation kinds), `--variants=drizzle,drizzleHand` (variant ids: fewer variants, a shorter run
  * while working on one adapter; the ratios of the variants left out print as –),
- * `--tables=main,peer` (which tables), `--peer-only=toggle,list-page` (peer scenario ids).
+ * `--tables=main,peer,scaling` (which tables), `--peer-only=toggle,list-page` (peer scenario ids).
+ *
+ * Last, the scaling table (issue #13, bench/scaling.ts: add, set, count, all and toggle at
+ * N = 10 … 100 000 on BetterSqlite3Adapter and KnexAdapter, SQLite in memory), about 45 s on
+ * the 2-core machine, so part of the default run; `--tables=scaling` runs it alone, narrowed by
+ * `--sizes=10,1000` and `--operations=add,toggle`; `--quick` applies to it too.
  */
 import { cpus, loadavg } from 'node:os'
 import type Database from 'better-sqlite3'
@@ -32,6 +37,7 @@ import { joinNames, RELATION_KINDS, relationFixtures, type RelationFixture, type
 import { measure, type Budget, type Contender, type Measurement } from './measure.js'
 import { afterThroughlineCheck, afterThroughlineTable, peerTable, runPeerServer, runPeerSqlite, type AfterThroughline, type PeerRow } from './peer.js'
 import { formatTime, libraryTable, markdownTable, type ResultRow, type VariantId } from './report.js'
+import { runScaling, scalingFootnote, scalingTable, type ScalingResult } from './scaling.js'
 import { SCENARIOS, type Scenario, type ScenarioContext } from './scenarios.js'
 import { KnexStorage, MemoryStorage, SqliteStorage, type Storage } from './storage.js'
 import { ThroughlineSubject, type Subject } from './subject.js'
@@ -41,10 +47,12 @@ const option = (name: string): string | undefined => args.find((arg) => arg.star
 const quick = args.includes('--quick')
 const only = option('only')?.split(',')
 const databases = option('db')?.split(',') ?? ['sqlite', 'postgres', 'memory', 'mariadb']
-const tables = option('tables')?.split(',') ?? ['main', 'peer']
+const tables = option('tables')?.split(',') ?? ['main', 'peer', 'scaling']
 const peerOnly = option('peer-only')?.split(',')
 const kinds = option('kinds')?.split(',')
 const variantIds = option('variants')?.split(',')
+const scalingSizes = option('sizes')?.split(',').map(Number)
+const scalingOperations = option('operations')?.split(',')
 
 const budget: Budget = quick ? { rounds: 2, roundTime: 30, minSamples: 2, resetSamples: 2 } : { rounds: 7, roundTime: 60, minSamples: 3, resetSamples: 6 }
 const scenarios = SCENARIOS.filter((scenario) => only === undefined || only.includes(scenario.id))
@@ -260,6 +268,11 @@ if (peer) {
     }
   }
 }
+let scaling: ScalingResult | undefined
+if (tables.includes('scaling') && databases.includes('sqlite')) {
+  log('  scaling table (SQLite in memory)…')
+  scaling = await runScaling({ quick, sizes: scalingSizes, operations: scalingOperations, log })
+}
 const loadAfter = loadavg()
 
 const format = (load: number[]): string => load.map((value) => value.toFixed(2)).join(' ')
@@ -285,11 +298,21 @@ if (afterThroughline !== undefined) {
   console.log(afterThroughlineTable(afterThroughline))
   console.log('')
 }
+if (scaling !== undefined && scaling.rows.length > 0) {
+  console.log('Scaling (issue #13): cost against relation size and call size N, on SQLite in memory; per row is the median per call ÷ N (toggle: per call only, one pair toggled on then off on a source with N links)\n')
+  console.log(scalingTable(scaling.rows))
+  console.log('')
+}
 console.log(`- Node ${process.version} on ${cpu[0]?.model.trim() ?? 'an unknown CPU'} × ${String(cpu.length)}; load average ${format(loadBefore)} before, ${format(loadAfter)} after`)
-for (const note of [...notes, ...peerNotes]) console.log(`- ${note}`)
-console.log(`- hand-written knex / Kysely / Drizzle / raw better-sqlite3: the same set-based statements written by hand (bench/baselines/), no validation, events or adapter`)
-if (skipped.has('prefetch')) console.log('- prefetch: skipped while `relation.prefetch(sources)` does not exist; it runs by itself once it does (baseline: one SELECT … JOIN … WHERE source IN (…))')
-console.log(
-  `- ${String(budget.rounds)} measured rounds per variant after a warm-up round, in rotating order: ${String(budget.roundTime)} ms of calls each, or ` +
-    `${String(budget.resetSamples)} samples where the tables are reset (untimed) before each; ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
-)
+for (const note of [...notes, ...peerNotes, ...(scaling?.notes ?? [])]) console.log(`- ${note}`)
+if (scaling !== undefined) console.log(`- ${scalingFootnote(quick)}`)
+if (tables.includes('main') || peer) {
+  console.log(`- hand-written knex / Kysely / Drizzle / raw better-sqlite3: the same set-based statements written by hand (bench/baselines/), no validation, events or adapter`)
+  if (skipped.has('prefetch')) console.log('- prefetch: skipped while `relation.prefetch(sources)` does not exist; it runs by itself once it does (baseline: one SELECT … JOIN … WHERE source IN (…))')
+  console.log(
+    `- ${String(budget.rounds)} measured rounds per variant after a warm-up round, in rotating order: ${String(budget.roundTime)} ms of calls each, or ` +
+      `${String(budget.resetSamples)} samples where the tables are reset (untimed) before each; ${((performance.now() - started) / 1000).toFixed(0)} s in all`,
+  )
+} else {
+  console.log(`- ${((performance.now() - started) / 1000).toFixed(0)} s in all`)
+}
