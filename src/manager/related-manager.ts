@@ -160,7 +160,8 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       }
       await this.#inTransaction((tx) => this.#addKeys(tx, keys, through))
     } catch (error) {
-      throw await this.#explain(error, keys)
+      // The lone INSERT may also meet a key that no row of the column's type could have.
+      throw await this.#explain(error, keys, ['M2M_CONSTRAINT_VIOLATION', 'M2M_STORAGE'])
     }
   }
 

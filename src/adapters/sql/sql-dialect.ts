@@ -1,6 +1,7 @@
 import type { Key, KeyType, LinkSpec } from '../../adapter/relation-adapter.js'
 import { keysJson, pairsJson } from '../sqlite/keys-json.js'
 import { sqliteEnforcedGuard, sqliteForeignKeysQuery } from '../sqlite/foreign-keys-enforced.js'
+import { pgEnforcedGuard, pgForeignKeysQuery } from './pg-foreign-keys.js'
 import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
 
 /** The databases the SQL adapters (Knex, Kysely) support. */
@@ -176,13 +177,37 @@ const PG_KEY_TYPES: Readonly<Record<KeyType, string>> = { integer: 'bigint', big
  * hand-written ones that also send BEGIN and COMMIT (bench: "through + extra columns: toggles").
  * The Knex, Kysely and Drizzle adapters all send it.
  */
-function pgOnePairInsert(link: LinkSpec, [source, target]: readonly [Key, Key], extra: Readonly<Record<string, unknown>>): SqlFragment {
+function pgOnePairInsert(link: LinkSpec, [source, target]: readonly [Key, Key], extra: Readonly<Record<string, unknown>>, enforced?: string): SqlFragment {
   const extraColumns = Object.keys(extra)
   const columns = ['??', '??', ...extraColumns.map(() => '??')].join(', ')
   const values = extraColumns.map(() => ', ?').join('')
   const conflict = link.unique ? ' ON CONFLICT (??, ??) DO NOTHING' : ''
   const sourceType = PG_KEY_TYPES[link.source.keyType]
   const targetType = PG_KEY_TYPES[link.target.keyType]
+  if (enforced !== undefined) {
+    // Trusting the foreign keys (while `enforced` holds): the pair as given, no join.
+    return {
+      sql:
+        `INSERT INTO ?? (${columns}) SELECT ?::${sourceType}, ?::${targetType}${values} ` +
+        `WHERE ${enforced} OR (EXISTS (SELECT 1 FROM ?? AS ts WHERE ?? = ?::${sourceType}) AND EXISTS (SELECT 1 FROM ?? AS tt WHERE ?? = ?::${targetType}))${conflict}`,
+      bindings: [
+        link.table,
+        link.sourceColumn,
+        link.targetColumn,
+        ...extraColumns,
+        source,
+        target,
+        ...extraColumns.map((column) => extra[column]),
+        link.source.table,
+        `ts.${link.source.primaryKey}`,
+        source,
+        link.target.table,
+        `tt.${link.target.primaryKey}`,
+        target,
+        ...(link.unique ? [link.sourceColumn, link.targetColumn] : []),
+      ],
+    }
+  }
   // The keys are inserted as given (bound twice), as the unnest form inserts them.
   return {
     sql:
@@ -347,8 +372,8 @@ export const pgDialect: SqlDialect = {
   // Each side as one typed array parameter, unnested in order: two parameters whatever the
   // number of pairs. The shared extra values stay untyped: in an INSERT … SELECT PostgreSQL
   // gives them the types of their columns.
-  insertPairs(link, pairs, extra) {
-    if (pairs.length === 1) return pgOnePairInsert(link, pairs[0]!, extra)
+  insertPairs(link, pairs, extra, enforced) {
+    if (pairs.length === 1) return pgOnePairInsert(link, pairs[0]!, extra, enforced)
     const sources = pairs.map(([source]) => source)
     const targets = pairs.map(([, target]) => target)
     return pairsInsert(link, extra, {
@@ -357,8 +382,10 @@ export const pgDialect: SqlDialect = {
       source: 'v.s',
       target: 'v.t',
       order: 'v.n',
-    })
+    }, enforced)
   },
+  foreignKeysQuery: pgForeignKeysQuery,
+  enforcedGuard: pgEnforcedGuard,
   // pg's rowCount leaves out the rows ON CONFLICT skipped and those the EXISTS filtered.
   countsInserts: true,
   compareString(column, op, value) {

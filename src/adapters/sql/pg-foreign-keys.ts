@@ -1,0 +1,62 @@
+import type { LinkSpec } from '../../adapter/relation-adapter.js'
+import type { SqlFragment } from './sql-dialect.js'
+
+// The join table as an unqualified name finds it through the search_path, as the adapters'
+// statements do.
+const TABLE = 'to_regclass(quote_ident(?))'
+
+/**
+ * The constraint of the join table that makes PostgreSQL refuse a row whose `column` holds no
+ * key of `table`: a one-column foreign key to that table's `key` column, checked at the end of
+ * each statement (not deferrable: a deferrable one may be deferred by `SET CONSTRAINTS`), whose
+ * triggers are not disabled (`ALTER TABLE … DISABLE TRIGGER ALL`). `NOT VALID` is fine: it
+ * checks new rows, which is all an insert needs.
+ */
+function foreignKey(): string {
+  return (
+    '(SELECT c.oid::text FROM pg_constraint c ' +
+    'JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] ' +
+    'JOIN pg_attribute fa ON fa.attrelid = c.confrelid AND fa.attnum = c.confkey[1] ' +
+    `WHERE c.conrelid = ${TABLE} AND c.contype = 'f' AND cardinality(c.conkey) = 1 AND NOT c.condeferrable ` +
+    `AND a.attname = ? AND c.confrelid = ${TABLE} AND fa.attname = ? ` +
+    "AND NOT EXISTS (SELECT 1 FROM pg_trigger tg WHERE tg.tgconstraint = c.oid AND tg.tgenabled = 'D') " +
+    'ORDER BY c.oid LIMIT 1)'
+  )
+}
+
+/**
+ * The catalog read behind `foreignKeysEnforced` on PostgreSQL: the two constraints (their oids as
+ * text, or NULL), and whether this session enforces foreign keys at all (a session with
+ * `session_replication_role = replica` fires no foreign-key trigger).
+ */
+export function pgForeignKeysQuery(link: LinkSpec): SqlFragment {
+  return {
+    sql: `SELECT ${foreignKey()} AS source_fk, ${foreignKey()} AS target_fk, current_setting('session_replication_role') <> 'replica' AS enforcing`,
+    bindings: [
+      link.table,
+      link.sourceColumn,
+      link.source.table,
+      link.source.primaryKey,
+      link.table,
+      link.targetColumn,
+      link.target.table,
+      link.target.primaryKey,
+    ],
+  }
+}
+
+/**
+ * From the row of {@link pgForeignKeysQuery}: `false`, or what the INSERT that trusts the
+ * constraints checks again, once per statement (two catalog lookups by oid): the session still
+ * enforces foreign keys, and both constraints are still there, not deferrable, triggers enabled.
+ * A constraint dropped (or a table recreated) since then has another oid or none: the INSERT then
+ * checks the rows itself.
+ */
+export function pgEnforcedGuard(row: Readonly<Record<string, unknown>> | undefined): string | false {
+  const oids = [row?.source_fk, row?.target_fk]
+  if (row?.enforcing !== true || !oids.every((oid) => typeof oid === 'string' && /^\d+$/.test(oid))) return false
+  const still = (oid: unknown): string =>
+    `EXISTS (SELECT 1 FROM pg_constraint c WHERE c.oid = ${String(oid)}::oid AND NOT c.condeferrable ` +
+    `AND NOT EXISTS (SELECT 1 FROM pg_trigger tg WHERE tg.tgconstraint = c.oid AND tg.tgenabled = 'D'))`
+  return `(current_setting('session_replication_role') <> 'replica' AND ${oids.map(still).join(' AND ')})`
+}
