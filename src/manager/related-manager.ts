@@ -148,9 +148,11 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     const keys = this.#resolveTargets(targets, 'add')
     if (keys.length === 0) return
     const through = this.#resolveThroughValues(options)
+    let alone = false
     try {
       // (A required through value left out goes the long way: it is an error only when a key is new.)
-      if (through.missing.length === 0 && this.#mayInsertAlone() && (await this.#foreignKeysEnforced())) {
+      alone = through.missing.length === 0 && this.#mayInsertAlone() && (await this.#foreignKeysEnforced())
+      if (alone) {
         // The database's foreign keys refuse a missing row, and the unique pair skips a linked
         // one: one INSERT says it all. A refused row fails the whole statement (nothing written),
         // and #explain then reads once to name it.
@@ -160,8 +162,9 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       }
       await this.#inTransaction((tx) => this.#addKeys(tx, keys, through))
     } catch (error) {
-      // The lone INSERT may also meet a key that no row of the column's type could have.
-      throw await this.#explain(error, keys, ['M2M_CONSTRAINT_VIOLATION', 'M2M_STORAGE'])
+      // The lone INSERT may also meet a key that no row of the column's type could have (the
+      // read first would have found no row for it).
+      throw await this.#explain(error, keys, alone ? ['M2M_CONSTRAINT_VIOLATION', 'M2M_STORAGE'] : ['M2M_CONSTRAINT_VIOLATION'])
     }
   }
 

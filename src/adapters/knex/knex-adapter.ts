@@ -778,6 +778,8 @@ export class KnexAdapter implements RelationAdapter {
    */
   #keysPerStatement(keyType: KeyType, fixed: number, keys: readonly Key[]): number {
     const { dialect, maxBindParameters } = this.#shared
+    // A list sent as one parameter binds the same however long it is: one statement.
+    if (dialect.keyListInOneParameter) return Math.max(1, keys.length)
     const perKey = dialect.bindsPerKey(keyType)
     const byParameters = Math.floor((maxBindParameters - fixed) / perKey)
     if (!Number.isFinite(dialect.maxStatementBytes)) return byParameters

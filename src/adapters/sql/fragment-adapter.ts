@@ -847,6 +847,8 @@ export class FragmentAdapter<H> implements RelationAdapter {
   /** How many of `keys` fit in one statement beside `fixed` other bound values, under the bind and size limits. */
   #keysPerStatement(keyType: KeyType, fixed: number, keys: readonly Key[]): number {
     const { dialect, maxBindParameters } = this.#shared
+    // A list sent as one parameter binds the same however long it is: one statement.
+    if (dialect.keyListInOneParameter) return Math.max(1, keys.length)
     const perKey = dialect.bindsPerKey(keyType)
     const byParameters = Math.floor((maxBindParameters - fixed) / perKey)
     if (!Number.isFinite(dialect.maxStatementBytes)) return byParameters

@@ -97,6 +97,11 @@ export interface SqlDialect {
   /** `column IN (keys)` (or `=` for one key), exact for string keys. */
   keysIn(column: string, keys: readonly unknown[], keyType: KeyType): SqlFragment
   /**
+   * Whether {@link SqlDialect.keysIn} sends a list of any length as one parameter (SQLite's
+   * `json_each(?)`, PostgreSQL's `= ANY(?)`): a key list then never needs chunks.
+   */
+  readonly keyListInOneParameter: boolean
+  /**
    * The SQL type a 64-bit key is read as, exactly: better-sqlite3 and mysql2 return BIGINT
    * values as JavaScript numbers, which lose precision past 2^53 (snowflake-style keys).
    */
@@ -329,6 +334,7 @@ export const sqliteDialect: SqlDialect = {
   // of a raw `IN (?, ?, …)` took longer than SQLite's DELETE of 500 rows.
   keysIn: (column, keys, keyType) =>
     keys.length === 1 ? plainKeysIn(column, keys) : { sql: `?? IN (SELECT value FROM json_each(?))`, bindings: [column, keysJson(keys as readonly Key[], keyType)] },
+  keyListInOneParameter: true,
   keyTextType: 'TEXT',
   valuePlaceholder: plainPlaceholder,
   isConstraintViolation(error) {
@@ -439,6 +445,7 @@ export const pgDialect: SqlDialect = {
     // node-pg sends a JavaScript array as one PostgreSQL array literal.
     return { sql: `?? = ANY(${wide ? '?::bigint[]' : '?'})`, bindings: [column, keys] }
   },
+  keyListInOneParameter: true,
   keyTextType: 'TEXT',
   // An integer is compared as bigint, a fraction as double precision: a number beyond an
   // integer column's 32 bits then matches no row instead of failing the statement.
@@ -539,6 +546,7 @@ export const mysqlDialect: SqlDialect = {
         : `CAST(?? AS BINARY) IN (${placeholders(keys.length, 'CAST(? AS BINARY)')})`
     return { sql: `${plain.sql} AND ${exact}`, bindings: [...plain.bindings, column, ...keys] }
   },
+  keyListInOneParameter: false,
   keyTextType: 'CHAR',
   valuePlaceholder: plainPlaceholder,
   isConstraintViolation(error) {
