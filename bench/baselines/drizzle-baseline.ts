@@ -64,28 +64,16 @@ export class DrizzleBaseline implements Subject {
     return this.#statements
   }
 
+  /**
+   * The same statements as throughline's add() where the join table's foreign keys are enforced
+   * (every table of the bench): the INSERT alone, a missing target failing the foreign key; in a
+   * transaction only when it takes more than one statement.
+   */
   async add(source: number, targets: readonly number[]): Promise<void> {
-    const work = (tx: any): unknown => {
-      this.#statements++
-      const query = tx
-        .select({ k: this.#targetKey(), linked: this.#col(this.#names.targetColumn) })
-        .from(this.#target)
-        .leftJoin(this.#link, and(eq(this.#col(this.#names.targetColumn), this.#targetKey()), eq(this.#col(this.#names.sourceColumn), source)))
-        .where(inArray(this.#targetKey(), targets as number[]))
-      const finish = (rows: { k: number; linked: number | null }[]): unknown => {
-        const existing = new Set<number>()
-        const linked = new Set<number>()
-        for (const row of rows) {
-          existing.add(row.k)
-          if (row.linked !== null) linked.add(row.k)
-        }
-        const missing = targets.filter((key) => !linked.has(key))
-        if (missing.some((key) => !existing.has(key))) throw new TargetNotFound('a target does not exist')
-        return missing.length > 0 ? this.#insert(tx, source, missing) : undefined
-      }
-      return this.#sqlite ? finish(query.all()) : query.then(finish)
-    }
-    await this.#transaction(work)
+    const columns = Object.keys(this.#extraValues?.() ?? {}).length + 2
+    const rows = targets.length * (this.#names.symmetrical ? 2 : 1)
+    if (rows > Math.floor(MAX_PARAMETERS / columns)) await this.#transaction((tx: any) => this.#insert(tx, source, targets))
+    else await this.#insert(this.#db, source, targets)
   }
 
   toggle(source: number, target: number): Promise<boolean> {

@@ -41,26 +41,15 @@ export class KyselyBaseline implements Subject {
     return this.#statements
   }
 
+  /**
+   * The same statements as throughline's add() where the join table's foreign keys are enforced
+   * (every table of the bench): the INSERT alone, a missing target failing the foreign key; in a
+   * transaction only when it takes more than one statement.
+   */
   add(source: number, targets: readonly number[]): Promise<void> {
-    const { table, sourceColumn, targetColumn, targetTable, targetKey } = this.#names
-    return this.#db.transaction().execute(async (trx) => {
-      this.#statements++
-      const rows = (await trx
-        .selectFrom(`${targetTable} as t`)
-        .leftJoin(`${table} as l`, (join) => join.onRef(`l.${targetColumn}`, '=', `t.${targetKey}`).on(`l.${sourceColumn}`, '=', source))
-        .select([`t.${targetKey} as k`, `l.${targetColumn} as linked`])
-        .where(`t.${targetKey}`, 'in', targets)
-        .execute()) as { k: number; linked: number | null }[]
-      const existing = new Set<number>()
-      const linked = new Set<number>()
-      for (const row of rows) {
-        existing.add(row.k)
-        if (row.linked !== null) linked.add(row.k)
-      }
-      const missing = targets.filter((key) => !linked.has(key))
-      if (missing.some((key) => !existing.has(key))) throw new TargetNotFound('a target does not exist')
-      if (missing.length > 0) await this.#insert(trx, source, missing)
-    })
+    const columns = Object.keys(this.#extraValues?.() ?? {}).length + 2
+    const rows = targets.length * (this.#names.symmetrical ? 2 : 1)
+    return rows > Math.floor(MAX_PARAMETERS / columns) ? this.#db.transaction().execute((trx) => this.#insert(trx, source, targets)) : this.#insert(this.#db, source, targets)
   }
 
   toggle(source: number, target: number): Promise<boolean> {

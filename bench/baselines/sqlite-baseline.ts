@@ -41,7 +41,7 @@ export class SqliteBaseline implements Subject {
     this.#extraValues = extraValues
     this.prefetch = (sources) => Promise.resolve(this.#prefetch(sources))
     this.#addTransaction = db.transaction((source: number, targets: readonly number[]) => {
-      this.#addKeys(source, targets)
+      this.#insert(source, targets)
     })
     this.#toggleTransaction = db.transaction((source: number, target: number) => {
       if (this.#delete(source, [target]) > 0) return false
@@ -57,8 +57,16 @@ export class SqliteBaseline implements Subject {
     return this.#statements
   }
 
+  /**
+   * The same statements as throughline's add() where the join table's foreign keys are enforced
+   * (every table of the bench): the INSERT alone, a missing target failing the foreign key; in a
+   * transaction only when it takes more than one statement.
+   */
   add(source: number, targets: readonly number[]): Promise<void> {
-    this.#addTransaction(source, targets)
+    const columns = Object.keys(this.#extraValues?.() ?? {}).length + 2
+    const rows = targets.length * (this.#names.symmetrical ? 2 : 1)
+    if (rows > Math.floor(MAX_PARAMETERS / columns)) this.#addTransaction(source, targets)
+    else this.#insert(source, targets)
     return Promise.resolve()
   }
 
@@ -113,23 +121,6 @@ export class SqliteBaseline implements Subject {
     }
     this.#statements++
     return statement
-  }
-
-  #addKeys(source: number, targets: readonly number[]): void {
-    const { table, sourceColumn, targetColumn, targetTable, targetKey } = this.#names
-    const probe =
-      `FROM ${quote(targetTable)} AS t LEFT JOIN ${quote(table)} AS l ON l.${quote(targetColumn)} = t.${quote(targetKey)} AND l.${quote(sourceColumn)} = ? ` +
-      `WHERE t.${quote(targetKey)} IN (${list(targets.length)})`
-    const rows = this.#statement(probe, `t.${quote(targetKey)}, l.${quote(targetColumn)}`, 'raw').all(source, ...targets) as [number, number | null][]
-    const existing = new Set<number>()
-    const linked = new Set<number>()
-    for (const [key, link] of rows) {
-      existing.add(key)
-      if (link !== null) linked.add(key)
-    }
-    const missing = targets.filter((key) => !linked.has(key))
-    if (missing.some((key) => !existing.has(key))) throw new TargetNotFound('a target does not exist')
-    if (missing.length > 0) this.#insert(source, missing)
   }
 
   #setKeys(source: number, targets: readonly number[]): void {
