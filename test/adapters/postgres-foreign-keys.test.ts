@@ -4,7 +4,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { KnexAdapter } from '../../src/adapters/knex/index.js'
 import { KyselyAdapter } from '../../src/adapters/kysely/index.js'
-import { defineModel, defineThrough, isThroughlineError, manyToMany, type RelationAdapter } from '../../src/index.js'
+import { defineModel, defineThrough, isThroughlineError, manyToMany, type AdapterLogEvent, type RelationAdapter } from '../../src/index.js'
 import { dropTables, knexTargets, reportSkippedTargets } from '../helpers/knex-targets.js'
 
 // add() in one INSERT on PostgreSQL: the adapters read from pg_catalog whether PostgreSQL itself
@@ -96,6 +96,25 @@ describe.skipIf(target?.enabled !== true)('add() in one INSERT where PostgreSQL 
         const beyond: unknown = await manager.add([2 ** 40]).catch((caught: unknown) => caught)
         expect(isThroughlineError(beyond, 'M2M_TARGET_NOT_FOUND') && beyond.keys).toEqual([2 ** 40])
         expect(await links()).toEqual([])
+      })
+
+      it('counts the join table alone while the target’s foreign key is validated, and joins otherwise', async () => {
+        const sent: string[] = []
+        const log = (event: AdapterLogEvent): void => {
+          if (event.type === 'statement') sent.push(event.sql)
+        }
+        const adapter = way.name === 'KnexAdapter' ? new KnexAdapter(db, { log }) : new KyselyAdapter(kysely, { log })
+        const manager = likes.using(adapter).of(1)
+        await manager.add([1, 2, 3])
+        expect(await manager.count()).toBe(3)
+        expect(sent.at(-1)).toMatch(/CASE WHEN .*convalidated/)
+        // A dangling link written while the constraint was gone: the count joins again, and leaves it out.
+        await db.raw('ALTER TABLE pf_likes DROP CONSTRAINT pf_likes_item_id_fkey')
+        await db.raw('INSERT INTO pf_likes (user_id, item_id) VALUES (1, 77)')
+        await db.raw('ALTER TABLE pf_likes ADD CONSTRAINT pf_likes_item_id_fkey FOREIGN KEY (item_id) REFERENCES pf_items NOT VALID')
+        expect(await manager.count()).toBe(3)
+        expect(await likes.using(way.adapter()).of(1).count()).toBe(3)
+        expect(await manager.filter({ title: 'two' }).count()).toBe(1)
       })
 
       it('never stores a link to a missing row after the foreign key is dropped behind its back', async () => {

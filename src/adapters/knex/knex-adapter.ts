@@ -43,6 +43,7 @@ import { describeKnexTable, rowsOf } from './describe-table.js'
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from '../sql/exact-keys.js'
 import { exactKeysQuery } from './exact-keys.js'
 import { knexDialect, type KnexDialect, type SqlFragment, type StringComparison } from './knex-dialect.js'
+import { foreignKeyFacts, NO_FOREIGN_KEY_FACTS, type ForeignKeyFacts } from '../sql/sql-dialect.js'
 import { ProbeRows } from '../sql/probe-rows.js'
 import { toStorageError } from '../sql/to-storage-error.js'
 import { conditionBinds, linkUuidColumns, uuidColumns } from '../sql/uuid-columns.js'
@@ -84,8 +85,8 @@ interface Shared {
   readonly maxBindParameters: number
   readonly retry: RetryPolicy
   readonly log: AdapterLogger | undefined
-  /** What {@link KnexAdapter.foreignKeysEnforced} read, per join table: the INSERT's guard, or false. */
-  readonly enforced: WeakMap<LinkSpec, string | false>
+  /** What {@link KnexAdapter.foreignKeysEnforced} read, per join table. */
+  readonly enforced: WeakMap<LinkSpec, ForeignKeyFacts>
   statements: number
 }
 
@@ -412,6 +413,18 @@ export class KnexAdapter implements RelationAdapter {
 
   async countTargets(input: SelectTargetsInput): Promise<number> {
     const db = this.#executor()
+    const { link, source, query } = input
+    const { dialect } = this.#shared
+    const guard = query.where.length === 0 && query.exclude.length === 0 && dialect.countGuard !== undefined ? (await this.#foreignKeyFacts(link)).count : false
+    if (guard !== false) {
+      // Every link row has its target row (see countGuard): the join table's index alone, while that holds.
+      const joined = this.#targetsQuery(db, input, false).count({ count: '*' }).toSQL()
+      const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, [bindKey(source)], link.source.keyType)
+      const counted = await this.#statement(() =>
+        db.raw(...raw({ sql: `SELECT CASE WHEN ${guard} THEN (SELECT COUNT(*) FROM ?? AS ?? WHERE ${sourceCondition.sql}) ELSE (${joined.sql}) END AS ??`, bindings: [link.table, L, ...sourceCondition.bindings, ...joined.bindings, 'count'] })),
+      )
+      return Number(rowsOf(dialect.name, counted)[0]?.count ?? 0)
+    }
     const rows = await this.#statement<Row[]>(() => this.#targetsQuery(db, input, false).count({ count: '*' }))
     // pg returns COUNT(*) (a bigint) as a string.
     return Number(rows[0]?.count ?? 0)
@@ -613,27 +626,32 @@ export class KnexAdapter implements RelationAdapter {
    * describeTable's).
    */
   async foreignKeysEnforced(link: LinkSpec): Promise<boolean> {
+    return (await this.#foreignKeyFacts(link)).insert !== false
+  }
+
+  /** What the catalog says of the join table's foreign keys, read once per join table. */
+  async #foreignKeyFacts(link: LinkSpec): Promise<ForeignKeyFacts> {
     const { dialect, enforced } = this.#shared
     const known = enforced.get(link)
-    if (known !== undefined) return known !== false
+    if (known !== undefined) return known
     const query = dialect.foreignKeysQuery?.(link)
-    let guard: string | false = false
+    let facts = NO_FOREIGN_KEY_FACTS
     if (query !== undefined) {
       try {
-        guard = dialect.enforcedGuard?.(rowsOf(dialect.name, await this.#executor().raw(query.sql, query.bindings as Knex.RawBinding[]))[0]) ?? false
+        facts = foreignKeyFacts(dialect, rowsOf(dialect.name, await this.#executor().raw(query.sql, query.bindings as Knex.RawBinding[]))[0])
       } catch (error) {
         throw toStorageError(this.name, dialect, error)
       }
     }
-    enforced.set(link, guard)
-    return guard !== false
+    enforced.set(link, facts)
+    return facts
   }
 
   // -------------------------------------------------------------- internals
 
   /** The INSERT's guard read by foreignKeysEnforced, when it said yes. */
   #guard(link: LinkSpec): string | undefined {
-    const guard = this.#shared.enforced.get(link)
+    const guard = this.#shared.enforced.get(link)?.insert
     return typeof guard === 'string' ? guard : undefined
   }
 
@@ -778,8 +796,9 @@ export class KnexAdapter implements RelationAdapter {
    */
   #keysPerStatement(keyType: KeyType, fixed: number, keys: readonly Key[]): number {
     const { dialect, maxBindParameters } = this.#shared
-    // A list sent as one parameter binds the same however long it is: one statement.
-    if (dialect.keyListInOneParameter) return Math.max(1, keys.length)
+    // A list sent as one parameter binds the same however long it is: one statement (a size no
+    // division by the sides of a mirror delete brings under the list's length).
+    if (dialect.keyListInOneParameter) return Number.POSITIVE_INFINITY
     const perKey = dialect.bindsPerKey(keyType)
     const byParameters = Math.floor((maxBindParameters - fixed) / perKey)
     if (!Number.isFinite(dialect.maxStatementBytes)) return byParameters

@@ -43,7 +43,7 @@ import { splitLinkedRow, throughAliases } from './linked-row.js'
 import { describeMysqlTable, describePostgresTable, type CatalogRow } from './describe-sql-table.js'
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from './exact-keys.js'
 import { ProbeRows } from './probe-rows.js'
-import type { SqlDialect, SqlFragment } from './sql-dialect.js'
+import { foreignKeyFacts, NO_FOREIGN_KEY_FACTS, type ForeignKeyFacts, type SqlDialect, type SqlFragment } from './sql-dialect.js'
 import { allOf, and, fragment, joinFragments, or } from './sql-fragment.js'
 import { toStorageError } from './to-storage-error.js'
 import { conditionBinds, linkUuidColumns, uuidColumns } from './uuid-columns.js'
@@ -112,8 +112,8 @@ interface Shared<H> {
   readonly maxBindParameters: number
   readonly retry: RetryPolicy
   readonly log: AdapterLogger | undefined
-  /** What {@link FragmentAdapter.foreignKeysEnforced} read, per join table: the INSERT's guard, or false. */
-  readonly enforced: WeakMap<LinkSpec, string | false>
+  /** What {@link FragmentAdapter.foreignKeysEnforced} read, per join table. */
+  readonly enforced: WeakMap<LinkSpec, ForeignKeyFacts>
   statements: number
   savepoints: number
 }
@@ -440,7 +440,24 @@ export class FragmentAdapter<H> implements RelationAdapter {
   }
 
   async countTargets(input: SelectTargetsInput): Promise<number> {
-    return this.#count(joinFragments([fragment('SELECT COUNT(*) AS ??', 'count'), this.#targetsFrom(input)], ''))
+    const joined = joinFragments([fragment('SELECT COUNT(*) AS ??', 'count'), this.#targetsFrom(input)], '')
+    const { link, source, query } = input
+    const guard = query.where.length === 0 && query.exclude.length === 0 && this.#shared.dialect.countGuard !== undefined ? (await this.#foreignKeyFacts(link)).count : false
+    if (guard === false) return this.#count(joined)
+    // Every link row has its target row (see countGuard): the join table's index alone, while that holds.
+    const sourceCondition = this.#shared.dialect.keysIn(`${L}.${link.sourceColumn}`, [source], link.source.keyType)
+    return this.#count(
+      joinFragments(
+        [
+          fragment(`SELECT CASE WHEN ${guard} THEN (SELECT COUNT(*) FROM ?? AS ?? WHERE `, link.table, L),
+          sourceCondition,
+          fragment(') ELSE ('),
+          joined,
+          fragment(') END AS ??', 'count'),
+        ],
+        '',
+      ),
+    )
   }
 
   async selectThroughRows({ link, source, targets }: SelectThroughRowsInput): Promise<Row[]> {
@@ -645,13 +662,18 @@ export class FragmentAdapter<H> implements RelationAdapter {
    * adapter and its transactions' adapters.
    */
   async foreignKeysEnforced(link: LinkSpec): Promise<boolean> {
+    return (await this.#foreignKeyFacts(link)).insert !== false
+  }
+
+  /** What the catalog says of the join table's foreign keys, read once per join table. */
+  async #foreignKeyFacts(link: LinkSpec): Promise<ForeignKeyFacts> {
     const { dialect, enforced } = this.#shared
     const known = enforced.get(link)
-    if (known !== undefined) return known !== false
+    if (known !== undefined) return known
     const query = dialect.foreignKeysQuery?.(link)
-    const guard = query === undefined ? false : (dialect.enforcedGuard?.((await this.#catalog(query.sql, query.bindings))[0]) ?? false)
-    enforced.set(link, guard)
-    return guard !== false
+    const facts = query === undefined ? NO_FOREIGN_KEY_FACTS : foreignKeyFacts(dialect, (await this.#catalog(query.sql, query.bindings))[0])
+    enforced.set(link, facts)
+    return facts
   }
 
   // -------------------------------------------------------------- internals
@@ -667,7 +689,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
 
   /** The INSERT's guard read by foreignKeysEnforced, when it said yes. */
   #guard(link: LinkSpec): string | undefined {
-    const guard = this.#shared.enforced.get(link)
+    const guard = this.#shared.enforced.get(link)?.insert
     return typeof guard === 'string' ? guard : undefined
   }
 
@@ -847,8 +869,9 @@ export class FragmentAdapter<H> implements RelationAdapter {
   /** How many of `keys` fit in one statement beside `fixed` other bound values, under the bind and size limits. */
   #keysPerStatement(keyType: KeyType, fixed: number, keys: readonly Key[]): number {
     const { dialect, maxBindParameters } = this.#shared
-    // A list sent as one parameter binds the same however long it is: one statement.
-    if (dialect.keyListInOneParameter) return Math.max(1, keys.length)
+    // A list sent as one parameter binds the same however long it is: one statement (a size no
+    // division by the sides of a mirror delete brings under the list's length).
+    if (dialect.keyListInOneParameter) return Number.POSITIVE_INFINITY
     const perKey = dialect.bindsPerKey(keyType)
     const byParameters = Math.floor((maxBindParameters - fixed) / perKey)
     if (!Number.isFinite(dialect.maxStatementBytes)) return byParameters

@@ -1,8 +1,26 @@
 import type { Key, KeyType, LinkSpec } from '../../adapter/relation-adapter.js'
 import { keysJson, pairsJson } from '../sqlite/keys-json.js'
 import { sqliteEnforcedGuard, sqliteForeignKeysQuery } from '../sqlite/foreign-keys-enforced.js'
-import { pgEnforcedGuard, pgForeignKeysQuery } from './pg-foreign-keys.js'
+import { pgCountGuard, pgEnforcedGuard, pgForeignKeysQuery } from './pg-foreign-keys.js'
 import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
+
+/**
+ * What an SQL adapter remembers of a join table's foreign keys, read once by
+ * `foreignKeysEnforced`: the guard of the INSERT that trusts them, and the guard of a count of
+ * the join table alone (`false`: not to be trusted).
+ */
+export interface ForeignKeyFacts {
+  readonly insert: string | false
+  readonly count: string | false
+}
+
+/** The facts a dialect reads from the row of its {@link SqlDialect.foreignKeysQuery}. */
+export function foreignKeyFacts(dialect: SqlDialect, row: Readonly<Record<string, unknown>> | undefined): ForeignKeyFacts {
+  return { insert: dialect.enforcedGuard?.(row) ?? false, count: dialect.countGuard?.(row) ?? false }
+}
+
+/** For a dialect that cannot tell. */
+export const NO_FOREIGN_KEY_FACTS: ForeignKeyFacts = { insert: false, count: false }
 
 /** The databases the SQL adapters (Knex, Kysely) support. */
 export type SqlDialectName = 'sqlite' | 'pg' | 'mysql'
@@ -65,6 +83,13 @@ export interface SqlDialect {
    * that the foreign keys refuse a missing row (an error, nothing written) instead.
    */
   enforcedGuard?(row: Readonly<Record<string, unknown>> | undefined): string | false
+  /**
+   * From the row of {@link SqlDialect.foreignKeysQuery}: `false`, or a boolean expression (no
+   * parameters) that holds while every link row has its target row, so that a count of links
+   * with no condition on the target may count the join table alone. PostgreSQL only: SQLite
+   * never checks rows written while its pragma was off, on any connection.
+   */
+  countGuard?(row: Readonly<Record<string, unknown>> | undefined): string | false
   /**
    * Whether the driver's count of an {@link SqlDialect.insertPairs} statement is the number of
    * rows it inserted, leaving out the pairs it skipped.
@@ -392,6 +417,7 @@ export const pgDialect: SqlDialect = {
   },
   foreignKeysQuery: pgForeignKeysQuery,
   enforcedGuard: pgEnforcedGuard,
+  countGuard: pgCountGuard,
   // pg's rowCount leaves out the rows ON CONFLICT skipped and those the EXISTS filtered.
   countsInserts: true,
   compareString(column, op, value) {
