@@ -164,7 +164,7 @@ function orderBy(alias: string, terms: readonly OrderTerm[], link?: LinkSpec): s
   // SQLite sorts NULLs first ascending and last descending, as the memory adapter does. A
   // through term (`through__created_at`) orders by the join table's column, aliased L; in a
   // target read (`link` given), a numeric key by the join table's copy of it (see ordersKeyByLink).
-  const byLink = link !== undefined && ordersKeyByLink(link)
+  const byLink = link !== undefined && ordersKeyByLink(link, 'sqlite')
   const term = ({ column, direction, through }: OrderTerm): string => {
     const qualified = through === true ? `${L}.${quote(column)}` : byLink && column === link.target.primaryKey ? `${L}.${quote(link.targetColumn)}` : `${alias}.${quote(column)}`
     return `${qualified} COLLATE BINARY ${direction.toUpperCase()}`
@@ -230,7 +230,7 @@ export function prefetchSql(link: LinkSpec, sources: readonly Key[], query: Targ
   sql += conditions(T, uuidColumns(link.target), query.where, parameters)
   if (limit === undefined) {
     // By source, then the key, where that is the order asked for: the join table's index order.
-    const order = ordersByKeyAlone(link, query.orderBy)
+    const order = ordersByKeyAlone(link, query.orderBy, 'sqlite')
       ? ` ORDER BY ${sourceColumn}, ${L}.${quote(link.targetColumn)} ${query.orderBy[0]?.direction === 'desc' ? 'DESC' : 'ASC'}`
       : orderBy(T, query.orderBy, link)
     return { sql: sql + order, parameters }

@@ -483,7 +483,7 @@ export class KnexAdapter implements RelationAdapter {
       let rows: Row[]
       if (limit === undefined) {
         // By source, then the key, where that is the order asked for: the join table's index order.
-        if (ordersByKeyAlone(link, query.orderBy)) {
+        if (ordersByKeyAlone(link, query.orderBy, this.#shared.dialect.name)) {
           builder.orderByRaw(...raw({ sql: `?? ASC, ?? ${query.orderBy[0]?.direction === 'desc' ? 'DESC' : 'ASC'}`, bindings: [`${L}.${link.sourceColumn}`, `${L}.${link.targetColumn}`] }))
         } else this.#orderBy(builder, T, link.target, query.orderBy, link)
         rows = await this.#selectRows(db, builder, T, link.target)
@@ -776,7 +776,7 @@ export class KnexAdapter implements RelationAdapter {
   #orderTerms(alias: string, spec: TableSpec, orderBy: SelectTargetsInput['query']['orderBy'], link?: LinkSpec): SqlFragment[] {
     const { dialect } = this.#shared
     // In a target read (`link` given), a numeric key orders by the join table's copy of it (see ordersKeyByLink).
-    const key = link !== undefined && ordersKeyByLink(link) ? `${L}.${link.targetColumn}` : `${alias}.${spec.primaryKey}`
+    const key = link !== undefined && ordersKeyByLink(link, this.#shared.dialect.name) ? `${L}.${link.targetColumn}` : `${alias}.${spec.primaryKey}`
     return orderBy.map(({ column, direction, through }) => {
       // A through term (`through__created_at`) orders by the join table's column, aliased L.
       if (through === true) return dialect.orderTerm(`${L}.${column}`, direction)

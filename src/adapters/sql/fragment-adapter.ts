@@ -517,7 +517,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
       let rows: Row[]
       if (limit === undefined) {
         // By source, then the key, where that is the order asked for: the join table's index order.
-        const order = ordersByKeyAlone(link, query.orderBy)
+        const order = ordersByKeyAlone(link, query.orderBy, this.#shared.dialect.name)
           ? fragment(` ORDER BY ?? ASC, ?? ${query.orderBy[0]?.direction === 'desc' ? 'DESC' : 'ASC'}`, `${L}.${link.sourceColumn}`, `${L}.${link.targetColumn}`)
           : this.#orderBy(T, link.target, query.orderBy, link)
         rows = await this.#selectRows(db, extra, from, order, T, link.target)
@@ -831,7 +831,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
     const { dialect } = this.#shared
     if (orderBy.length === 0) return fragment('')
     // In a target read (`link` given), a numeric key orders by the join table's copy of it (see ordersKeyByLink).
-    const key = link !== undefined && ordersKeyByLink(link) ? `${L}.${link.targetColumn}` : `${alias}.${spec.primaryKey}`
+    const key = link !== undefined && ordersKeyByLink(link, this.#shared.dialect.name) ? `${L}.${link.targetColumn}` : `${alias}.${spec.primaryKey}`
     const terms = orderBy.map(({ column, direction, through }) => {
       // A through term (`through__created_at`) orders by the join table's column, aliased L.
       if (through === true) return dialect.orderTerm(`${L}.${column}`, direction)

@@ -1,4 +1,5 @@
 import type { LinkSpec, OrderTerm } from '../../adapter/relation-adapter.js'
+import type { SqlDialectName } from './sql-dialect.js'
 
 /**
  * Whether a target read may order by the join table's copy of the target key (`l.target_id`)
@@ -7,9 +8,11 @@ import type { LinkSpec, OrderTerm } from '../../adapter/relation-adapter.js'
  * in that order: SQLite then sorts nothing (it built a temporary B-tree for `ORDER BY t.id`, about
  * 8 % of a 1 000-row list and 20 % of a 10 000-row prefetch). Only for numeric keys: two strings
  * a join finds equal may still differ (a case-insensitive collation on MySQL, or on one column).
+ * Not on MySQL/MariaDB, which reads the target table first and then had to sort by the link's
+ * columns (a prefetch of 10 000 rows took 1.7 times as long as the hand-written one, 1.2 before).
  */
-export function ordersKeyByLink(link: LinkSpec): boolean {
-  return link.target.keyType === 'integer' || link.target.keyType === 'bigint'
+export function ordersKeyByLink(link: LinkSpec, dialect: SqlDialectName): boolean {
+  return dialect !== 'mysql' && (link.target.keyType === 'integer' || link.target.keyType === 'bigint')
 }
 
 /**
@@ -17,7 +20,7 @@ export function ordersKeyByLink(link: LinkSpec): boolean {
  * by source first and the link's target key second reads the rows in index order, and each
  * source's rows keep the order asked for.
  */
-export function ordersByKeyAlone(link: LinkSpec, orderBy: readonly OrderTerm[]): boolean {
+export function ordersByKeyAlone(link: LinkSpec, orderBy: readonly OrderTerm[], dialect: SqlDialectName): boolean {
   const [first] = orderBy
-  return orderBy.length === 1 && first !== undefined && first.through !== true && first.column === link.target.primaryKey && ordersKeyByLink(link)
+  return orderBy.length === 1 && first !== undefined && first.through !== true && first.column === link.target.primaryKey && ordersKeyByLink(link, dialect)
 }

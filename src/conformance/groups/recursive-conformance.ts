@@ -80,6 +80,15 @@ export function m2mRecursiveConformance(options: ConformanceOptions): void {
       assert.deepEqual(names(await friends.of(b).all()), [])
     })
 
+    it('removes several friendships from both sides in one statement', async () => {
+      const ctx = context()
+      const [a, b, c] = await friendsFixture(ctx)
+      const friends = ctx.bind(recursiveFriends)
+      assert.equal(await ctx.statements(() => friends.of(a).remove([b, c])), 1)
+      assert.deepEqual(names(await friends.of(a).all()), ['David'])
+      assert.deepEqual(names(await friends.of(c).all()), ['David'])
+    })
+
     it('clears the friendships of one person on both sides', async () => {
       const ctx = context()
       const [a, , c, d] = await friendsFixture(ctx)
