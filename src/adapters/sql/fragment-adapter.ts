@@ -657,8 +657,8 @@ export class FragmentAdapter<H> implements RelationAdapter {
 
   /**
    * Whether the database refuses a link row to a missing row by itself (see
-   * `RelationAdapter.foreignKeysEnforced`): on SQLite, from its pragmas; `false` on PostgreSQL
-   * and MySQL, where add() keeps its read. Read once per join table and remembered by this
+   * `RelationAdapter.foreignKeysEnforced`): on SQLite from its pragmas, on PostgreSQL from
+   * pg_catalog; `false` on MySQL, where add() keeps its read. Read once per join table and remembered by this
    * adapter and its transactions' adapters.
    */
   async foreignKeysEnforced(link: LinkSpec): Promise<boolean> {

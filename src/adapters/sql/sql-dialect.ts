@@ -214,51 +214,20 @@ function pgOnePairInsert(link: LinkSpec, [source, target]: readonly [Key, Key], 
   const conflict = link.unique ? ' ON CONFLICT (??, ??) DO NOTHING' : ''
   const sourceType = PG_KEY_TYPES[link.source.keyType]
   const targetType = PG_KEY_TYPES[link.target.keyType]
+  // The keys are inserted as given (bound twice), as the unnest form inserts them.
+  const insert = `INSERT INTO ?? (${columns}) SELECT ?::${sourceType}, ?::${targetType}${values}`
+  const head = [link.table, link.sourceColumn, link.targetColumn, ...extraColumns, source, target, ...extraColumns.map((column) => extra[column])]
+  const tail = link.unique ? [link.sourceColumn, link.targetColumn] : []
   if (enforced !== undefined) {
     // Trusting the foreign keys (while `enforced` holds): the pair as given, no join.
     return {
-      sql:
-        `INSERT INTO ?? (${columns}) SELECT ?::${sourceType}, ?::${targetType}${values} ` +
-        `WHERE ${enforced} OR (EXISTS (SELECT 1 FROM ?? AS ts WHERE ?? = ?::${sourceType}) AND EXISTS (SELECT 1 FROM ?? AS tt WHERE ?? = ?::${targetType}))${conflict}`,
-      bindings: [
-        link.table,
-        link.sourceColumn,
-        link.targetColumn,
-        ...extraColumns,
-        source,
-        target,
-        ...extraColumns.map((column) => extra[column]),
-        link.source.table,
-        `ts.${link.source.primaryKey}`,
-        source,
-        link.target.table,
-        `tt.${link.target.primaryKey}`,
-        target,
-        ...(link.unique ? [link.sourceColumn, link.targetColumn] : []),
-      ],
+      sql: `${insert} WHERE ${enforced} OR (EXISTS (SELECT 1 FROM ?? AS ts WHERE ?? = ?::${sourceType}) AND EXISTS (SELECT 1 FROM ?? AS tt WHERE ?? = ?::${targetType}))${conflict}`,
+      bindings: [...head, link.source.table, `ts.${link.source.primaryKey}`, source, link.target.table, `tt.${link.target.primaryKey}`, target, ...tail],
     }
   }
-  // The keys are inserted as given (bound twice), as the unnest form inserts them.
   return {
-    sql:
-      `INSERT INTO ?? (${columns}) SELECT ?::${sourceType}, ?::${targetType}${values} FROM ?? AS ts, ?? AS tt ` +
-      `WHERE ?? = ?::${sourceType} AND ?? = ?::${targetType}${conflict}`,
-    bindings: [
-    link.table,
-    link.sourceColumn,
-    link.targetColumn,
-    ...extraColumns,
-    source,
-    target,
-    ...extraColumns.map((column) => extra[column]),
-    link.source.table,
-    link.target.table,
-    `ts.${link.source.primaryKey}`,
-    source,
-    `tt.${link.target.primaryKey}`,
-    target,
-    ...(link.unique ? [link.sourceColumn, link.targetColumn] : []),
-    ],
+    sql: `${insert} FROM ?? AS ts, ?? AS tt WHERE ?? = ?::${sourceType} AND ?? = ?::${targetType}${conflict}`,
+    bindings: [...head, link.source.table, link.target.table, `ts.${link.source.primaryKey}`, source, `tt.${link.target.primaryKey}`, target, ...tail],
   }
 }
 
