@@ -151,7 +151,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     let alone = false
     try {
       // (A required through value left out goes the long way: it is an error only when a key is new.)
-      alone = through.missing.length === 0 && this.#mayInsertAlone() && (await this.#foreignKeysEnforced())
+      alone = through.missing.length === 0 && this.#mayInsertAlone(keys) && (await this.#foreignKeysEnforced())
       if (alone) {
         // The database's foreign keys refuse a missing row, and the unique pair skips a linked
         // one: one INSERT says it all. A refused row fails the whole statement (nothing written),
@@ -171,12 +171,14 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
   /**
    * Whether add() may be one INSERT and nothing else: no listener to tell the added keys to, a
    * unique pair to skip the linked ones, no transaction around the call (a deferred foreign key
-   * would only be checked at the caller's COMMIT), and an adapter that can say whether the
-   * database enforces the join table's foreign keys (then the INSERT needs them to be).
+   * would only be checked at the caller's COMMIT), an adapter that can say whether the database
+   * enforces the join table's foreign keys (then the INSERT needs them to be), and a call of at
+   * most LONE_INSERT_KEYS keys: a larger one reads first, which refuses missing targets before
+   * any giant INSERT is sent.
    */
-  #mayInsertAlone(): boolean {
+  #mayInsertAlone(keys: readonly Key[]): boolean {
     const { adapter, link, core } = this.#context
-    return !core.events.active && link.unique && !adapter.inTransaction && adapter.foreignKeysEnforced !== undefined
+    return !core.events.active && link.unique && !adapter.inTransaction && adapter.foreignKeysEnforced !== undefined && keys.length <= LONE_INSERT_KEYS
   }
 
   /** The adapter's answer (read once from the catalog, then remembered by the adapter). */
@@ -840,6 +842,10 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     await core.events.emit(event)
   }
 }
+
+// The most keys an add() sends as one INSERT with nothing before it (see #mayInsertAlone): a
+// million-key call then reads in chunks first, its memory bounded, as before.
+const LONE_INSERT_KEYS = 100_000
 
 // How many DELETE-then-INSERT rounds a toggle makes before it gives up (each extra round
 // needs another caller to link the same pair in the instant between its two statements).

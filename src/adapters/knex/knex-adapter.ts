@@ -43,7 +43,7 @@ import { describeKnexTable, rowsOf } from './describe-table.js'
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from '../sql/exact-keys.js'
 import { exactKeysQuery } from './exact-keys.js'
 import { knexDialect, type KnexDialect, type SqlFragment, type StringComparison } from './knex-dialect.js'
-import { foreignKeyFacts, NO_FOREIGN_KEY_FACTS, type ForeignKeyFacts } from '../sql/sql-dialect.js'
+import { foreignKeyFacts, MAX_KEYS_PER_LIST, NO_FOREIGN_KEY_FACTS, type ForeignKeyFacts } from '../sql/sql-dialect.js'
 import { ProbeRows } from '../sql/probe-rows.js'
 import { toStorageError } from '../sql/to-storage-error.js'
 import { conditionBinds, linkUuidColumns, uuidColumns } from '../sql/uuid-columns.js'
@@ -796,9 +796,9 @@ export class KnexAdapter implements RelationAdapter {
    */
   #keysPerStatement(keyType: KeyType, fixed: number, keys: readonly Key[]): number {
     const { dialect, maxBindParameters } = this.#shared
-    // A list sent as one parameter binds the same however long it is: one statement (a size no
-    // division by the sides of a mirror delete brings under the list's length).
-    if (dialect.keyListInOneParameter) return Number.POSITIVE_INFINITY
+    // A list sent as one parameter binds the same however long it is: one statement, up to a
+    // bound that keeps each statement's parameter a few megabytes.
+    if (dialect.keyListInOneParameter) return MAX_KEYS_PER_LIST
     const perKey = dialect.bindsPerKey(keyType)
     const byParameters = Math.floor((maxBindParameters - fixed) / perKey)
     if (!Number.isFinite(dialect.maxStatementBytes)) return byParameters

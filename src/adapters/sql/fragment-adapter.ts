@@ -43,7 +43,7 @@ import { splitLinkedRow, throughAliases } from './linked-row.js'
 import { describeMysqlTable, describePostgresTable, type CatalogRow } from './describe-sql-table.js'
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from './exact-keys.js'
 import { ProbeRows } from './probe-rows.js'
-import { foreignKeyFacts, NO_FOREIGN_KEY_FACTS, type ForeignKeyFacts, type SqlDialect, type SqlFragment } from './sql-dialect.js'
+import { foreignKeyFacts, MAX_KEYS_PER_LIST, NO_FOREIGN_KEY_FACTS, type ForeignKeyFacts, type SqlDialect, type SqlFragment } from './sql-dialect.js'
 import { allOf, and, fragment, joinFragments, or } from './sql-fragment.js'
 import { toStorageError } from './to-storage-error.js'
 import { conditionBinds, linkUuidColumns, uuidColumns } from './uuid-columns.js'
@@ -869,9 +869,9 @@ export class FragmentAdapter<H> implements RelationAdapter {
   /** How many of `keys` fit in one statement beside `fixed` other bound values, under the bind and size limits. */
   #keysPerStatement(keyType: KeyType, fixed: number, keys: readonly Key[]): number {
     const { dialect, maxBindParameters } = this.#shared
-    // A list sent as one parameter binds the same however long it is: one statement (a size no
-    // division by the sides of a mirror delete brings under the list's length).
-    if (dialect.keyListInOneParameter) return Number.POSITIVE_INFINITY
+    // A list sent as one parameter binds the same however long it is: one statement, up to a
+    // bound that keeps each statement's parameter a few megabytes.
+    if (dialect.keyListInOneParameter) return MAX_KEYS_PER_LIST
     const perKey = dialect.bindsPerKey(keyType)
     const byParameters = Math.floor((maxBindParameters - fixed) / perKey)
     if (!Number.isFinite(dialect.maxStatementBytes)) return byParameters

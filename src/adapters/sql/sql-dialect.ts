@@ -22,6 +22,14 @@ export function foreignKeyFacts(dialect: SqlDialect, row: Readonly<Record<string
 /** For a dialect that cannot tell. */
 export const NO_FOREIGN_KEY_FACTS: ForeignKeyFacts = { insert: false, count: false }
 
+/**
+ * The most keys one statement's list carries even where the list is one parameter (SQLite's
+ * `json_each(?)`, PostgreSQL's `= ANY(?)`): a call of 100 000 keys stays one statement, and a call
+ * of a million is ten, each parameter a few megabytes rather than one giant statement (the
+ * conformance suite bounds the heap a million-key call may take).
+ */
+export const MAX_KEYS_PER_LIST = 100_000
+
 /** The databases the SQL adapters (Knex, Kysely) support. */
 export type SqlDialectName = 'sqlite' | 'pg' | 'mysql'
 
