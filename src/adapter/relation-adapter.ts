@@ -522,7 +522,8 @@ export interface RelationAdapter {
    * Optional: whether the database itself refuses a row of `link.table` whose source or target
    * row is missing, at the end of a statement run outside a transaction: a foreign key from each
    * of the two key columns to its table's key, enforced on this connection. Read from the
-   * catalog the first time (one statement, counted) and remembered by the adapter (and the
+   * catalog the first time (not counted in `statementCount`, as `describeTable`'s reads are not)
+   * and remembered by the adapter (and the
    * adapters of its transactions). When it says yes, `add()` with no listener, outside a
    * transaction, sends one `insertLinks` with `refuseMissing` and nothing else: no read, no
    * `BEGIN`/`COMMIT`; a refused row is explained by one read afterwards.

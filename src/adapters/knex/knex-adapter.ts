@@ -36,14 +36,15 @@ import { isIdentifier } from '../../model/identifier.js'
 import type { TableDescription } from '../../schema/table-description.js'
 import { chunks, inlinedBytes, largestInlined } from '../sql/chunks.js'
 import { compareOrd } from '../sql/compare-ord.js'
-import { ordersByKeyAlone, ordersKeyByLink } from '../sql/key-order.js'
+import { keyOrderColumn, prefetchKeyOrder } from '../sql/key-order.js'
 import { excludedFragment } from '../sql/condition-fragment.js'
 import { splitLinkedRow, throughAliases } from '../sql/linked-row.js'
 import { describeKnexTable, rowsOf } from './describe-table.js'
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from '../sql/exact-keys.js'
 import { exactKeysQuery } from './exact-keys.js'
 import { knexDialect, type KnexDialect, type SqlFragment, type StringComparison } from './knex-dialect.js'
-import { foreignKeyFacts, MAX_KEYS_PER_LIST, NO_FOREIGN_KEY_FACTS, type ForeignKeyFacts } from '../sql/sql-dialect.js'
+import { MAX_KEYS_PER_LIST } from '../sql/sql-dialect.js'
+import { ForeignKeyFactsCache, guardedLinkCount, type ForeignKeyFacts } from '../sql/foreign-key-facts.js'
 import { ProbeRows } from '../sql/probe-rows.js'
 import { toStorageError } from '../sql/to-storage-error.js'
 import { conditionBinds, linkUuidColumns, uuidColumns } from '../sql/uuid-columns.js'
@@ -86,7 +87,7 @@ interface Shared {
   readonly retry: RetryPolicy
   readonly log: AdapterLogger | undefined
   /** What {@link KnexAdapter.foreignKeysEnforced} read, per join table. */
-  readonly enforced: WeakMap<LinkSpec, ForeignKeyFacts>
+  readonly foreignKeys: ForeignKeyFactsCache
   statements: number
 }
 
@@ -167,7 +168,7 @@ export class KnexAdapter implements RelationAdapter {
         maxBindParameters: Math.min(max, dialect.maxBindParameters),
         retry: retryPolicy(options.retry),
         log: adapterLogger(options.log, `knex(${dialect.name})`),
-        enforced: new WeakMap(),
+        foreignKeys: new ForeignKeyFactsCache(dialect),
         statements: 0,
       }
     }
@@ -315,7 +316,7 @@ export class KnexAdapter implements RelationAdapter {
     if (dialect.insertPairs !== undefined) {
       // One statement whatever the number of pairs (they travel as one or two parameters),
       // which inserts only pairs whose rows exist: atomic on its own.
-      const insert = dialect.insertPairs(link, pairs, extra, input.refuseMissing === true ? this.#guard(link) : undefined)
+      const insert = dialect.insertPairs(link, pairs, extra, input.refuseMissing === true ? this.#shared.foreignKeys.insertGuard(link) : undefined)
       const result = await this.#alone(db, () => this.#statement(() => db.raw(...raw(insert))))
       return input.count === true ? dialect.insertedRows(result) : undefined
     }
@@ -420,9 +421,7 @@ export class KnexAdapter implements RelationAdapter {
       // Every link row has its target row (see countGuard): the join table's index alone, while that holds.
       const joined = this.#targetsQuery(db, input, false).count({ count: '*' }).toSQL()
       const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, [bindKey(source)], link.source.keyType)
-      const counted = await this.#statement(() =>
-        db.raw(...raw({ sql: `SELECT CASE WHEN ${guard} THEN (SELECT COUNT(*) FROM ?? AS ?? WHERE ${sourceCondition.sql}) ELSE (${joined.sql}) END AS ??`, bindings: [link.table, L, ...sourceCondition.bindings, ...joined.bindings, 'count'] })),
-      )
+      const counted = await this.#statement(() => db.raw(...raw(guardedLinkCount(guard, link, L, sourceCondition, { sql: joined.sql, bindings: [...joined.bindings] }))))
       return Number(rowsOf(dialect.name, counted)[0]?.count ?? 0)
     }
     const rows = await this.#statement<Row[]>(() => this.#targetsQuery(db, input, false).count({ count: '*' }))
@@ -483,9 +482,9 @@ export class KnexAdapter implements RelationAdapter {
       let rows: Row[]
       if (limit === undefined) {
         // By source, then the key, where that is the order asked for: the join table's index order.
-        if (ordersByKeyAlone(link, query.orderBy, this.#shared.dialect.name)) {
-          builder.orderByRaw(...raw({ sql: `?? ASC, ?? ${query.orderBy[0]?.direction === 'desc' ? 'DESC' : 'ASC'}`, bindings: [`${L}.${link.sourceColumn}`, `${L}.${link.targetColumn}`] }))
-        } else this.#orderBy(builder, T, link.target, query.orderBy, link)
+        const byIndex = prefetchKeyOrder(link, query.orderBy, this.#shared.dialect.name, L)
+        if (byIndex !== undefined) builder.orderByRaw(...raw(byIndex))
+        else this.#orderBy(builder, T, link.target, query.orderBy, link)
         rows = await this.#selectRows(db, builder, T, link.target)
       } else {
         // The first `limit` rows of each source, in one statement: numbered per source in the
@@ -630,30 +629,18 @@ export class KnexAdapter implements RelationAdapter {
   }
 
   /** What the catalog says of the join table's foreign keys, read once per join table. */
-  async #foreignKeyFacts(link: LinkSpec): Promise<ForeignKeyFacts> {
-    const { dialect, enforced } = this.#shared
-    const known = enforced.get(link)
-    if (known !== undefined) return known
-    const query = dialect.foreignKeysQuery?.(link)
-    let facts = NO_FOREIGN_KEY_FACTS
-    if (query !== undefined) {
+  #foreignKeyFacts(link: LinkSpec): Promise<ForeignKeyFacts> {
+    const { dialect, foreignKeys } = this.#shared
+    return foreignKeys.get(link, async (query) => {
       try {
-        facts = foreignKeyFacts(dialect, rowsOf(dialect.name, await this.#executor().raw(query.sql, query.bindings as Knex.RawBinding[]))[0])
+        return rowsOf(dialect.name, await this.#executor().raw(query.sql, query.bindings as Knex.RawBinding[]))[0]
       } catch (error) {
         throw toStorageError(this.name, dialect, error)
       }
-    }
-    enforced.set(link, facts)
-    return facts
+    })
   }
 
   // -------------------------------------------------------------- internals
-
-  /** The INSERT's guard read by foreignKeysEnforced, when it said yes. */
-  #guard(link: LinkSpec): string | undefined {
-    const guard = this.#shared.enforced.get(link)?.insert
-    return typeof guard === 'string' ? guard : undefined
-  }
 
   /** The connection to run on: this adapter's transaction, the one of the current context, or the root. */
   #executor(): Knex {
@@ -776,7 +763,7 @@ export class KnexAdapter implements RelationAdapter {
   #orderTerms(alias: string, spec: TableSpec, orderBy: SelectTargetsInput['query']['orderBy'], link?: LinkSpec): SqlFragment[] {
     const { dialect } = this.#shared
     // In a target read (`link` given), a numeric key orders by the join table's copy of it (see ordersKeyByLink).
-    const key = link !== undefined && ordersKeyByLink(link, this.#shared.dialect.name) ? `${L}.${link.targetColumn}` : `${alias}.${spec.primaryKey}`
+    const key = link !== undefined ? keyOrderColumn(link, dialect.name, L, alias) : `${alias}.${spec.primaryKey}`
     return orderBy.map(({ column, direction, through }) => {
       // A through term (`through__created_at`) orders by the join table's column, aliased L.
       if (through === true) return dialect.orderTerm(`${L}.${column}`, direction)

@@ -29,7 +29,7 @@ import { adapterLogger, type AdapterLogger } from '../../adapter/adapter-log.js'
 import { retryConflicts, retryPolicy, type RetryPolicy } from '../../adapter/retry-policy.js'
 import { TransactionContext } from '../../adapter/transaction-context.js'
 import { withoutColumn } from '../../adapter/without-column.js'
-import { ordersByKeyAlone, ordersKeyByLink } from './key-order.js'
+import { keyOrderColumn, prefetchKeyOrder } from './key-order.js'
 import { InvalidArgumentError, StorageError, UnknownColumnError } from '../../errors/throughline-error.js'
 import { coerceSpecKey, readStoredKey } from '../../model/coerce-key.js'
 import { formatValue } from '../../model/define-model.js'
@@ -43,7 +43,8 @@ import { splitLinkedRow, throughAliases } from './linked-row.js'
 import { describeMysqlTable, describePostgresTable, type CatalogRow } from './describe-sql-table.js'
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from './exact-keys.js'
 import { ProbeRows } from './probe-rows.js'
-import { foreignKeyFacts, MAX_KEYS_PER_LIST, NO_FOREIGN_KEY_FACTS, type ForeignKeyFacts, type SqlDialect, type SqlFragment } from './sql-dialect.js'
+import { MAX_KEYS_PER_LIST, type SqlDialect, type SqlFragment } from './sql-dialect.js'
+import { ForeignKeyFactsCache, guardedLinkCount, type ForeignKeyFacts } from './foreign-key-facts.js'
 import { allOf, and, fragment, joinFragments, or } from './sql-fragment.js'
 import { toStorageError } from './to-storage-error.js'
 import { conditionBinds, linkUuidColumns, uuidColumns } from './uuid-columns.js'
@@ -113,7 +114,7 @@ interface Shared<H> {
   readonly retry: RetryPolicy
   readonly log: AdapterLogger | undefined
   /** What {@link FragmentAdapter.foreignKeysEnforced} read, per join table. */
-  readonly enforced: WeakMap<LinkSpec, ForeignKeyFacts>
+  readonly foreignKeys: ForeignKeyFactsCache
   statements: number
   savepoints: number
 }
@@ -161,7 +162,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
         maxBindParameters: Math.min(max, dialect.maxBindParameters),
         retry: retryPolicy(options.retry),
         log: adapterLogger(options.log, driver.name),
-        enforced: new WeakMap(),
+        foreignKeys: new ForeignKeyFactsCache(dialect),
         statements: 0,
         savepoints: 0,
       }
@@ -340,7 +341,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
     for (const [column, value] of Object.entries(values)) if (value !== undefined) extra[column] = value
     if (dialect.insertPairs !== undefined) {
       // One statement whatever the number of pairs, which inserts only pairs whose rows exist.
-      const insert = dialect.insertPairs(link, pairs, extra, input.refuseMissing === true ? this.#guard(link) : undefined)
+      const insert = dialect.insertPairs(link, pairs, extra, input.refuseMissing === true ? this.#shared.foreignKeys.insertGuard(link) : undefined)
       const result = await this.#alone(db, () => this.#statement(db, insert))
       // A driver that leaves the count out (kysely-pglite-dialect does when no row changed) inserted none.
       return input.count === true ? (result.affected ?? 0) : undefined
@@ -446,18 +447,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
     if (guard === false) return this.#count(joined)
     // Every link row has its target row (see countGuard): the join table's index alone, while that holds.
     const sourceCondition = this.#shared.dialect.keysIn(`${L}.${link.sourceColumn}`, [source], link.source.keyType)
-    return this.#count(
-      joinFragments(
-        [
-          fragment(`SELECT CASE WHEN ${guard} THEN (SELECT COUNT(*) FROM ?? AS ?? WHERE `, link.table, L),
-          sourceCondition,
-          fragment(') ELSE ('),
-          joined,
-          fragment(') END AS ??', 'count'),
-        ],
-        '',
-      ),
-    )
+    return this.#count(guardedLinkCount(guard, link, L, sourceCondition, joined))
   }
 
   async selectThroughRows({ link, source, targets }: SelectThroughRowsInput): Promise<Row[]> {
@@ -517,9 +507,8 @@ export class FragmentAdapter<H> implements RelationAdapter {
       let rows: Row[]
       if (limit === undefined) {
         // By source, then the key, where that is the order asked for: the join table's index order.
-        const order = ordersByKeyAlone(link, query.orderBy, this.#shared.dialect.name)
-          ? fragment(` ORDER BY ?? ASC, ?? ${query.orderBy[0]?.direction === 'desc' ? 'DESC' : 'ASC'}`, `${L}.${link.sourceColumn}`, `${L}.${link.targetColumn}`)
-          : this.#orderBy(T, link.target, query.orderBy, link)
+        const byIndex = prefetchKeyOrder(link, query.orderBy, this.#shared.dialect.name, L)
+        const order = byIndex !== undefined ? joinFragments([fragment(' ORDER BY '), byIndex], '') : this.#orderBy(T, link.target, query.orderBy, link)
         rows = await this.#selectRows(db, extra, from, order, T, link.target)
       } else {
         // The first `limit` rows of each source, in one statement: numbered per source in the
@@ -666,14 +655,8 @@ export class FragmentAdapter<H> implements RelationAdapter {
   }
 
   /** What the catalog says of the join table's foreign keys, read once per join table. */
-  async #foreignKeyFacts(link: LinkSpec): Promise<ForeignKeyFacts> {
-    const { dialect, enforced } = this.#shared
-    const known = enforced.get(link)
-    if (known !== undefined) return known
-    const query = dialect.foreignKeysQuery?.(link)
-    const facts = query === undefined ? NO_FOREIGN_KEY_FACTS : foreignKeyFacts(dialect, (await this.#catalog(query.sql, query.bindings))[0])
-    enforced.set(link, facts)
-    return facts
+  #foreignKeyFacts(link: LinkSpec): Promise<ForeignKeyFacts> {
+    return this.#shared.foreignKeys.get(link, async (query) => (await this.#catalog(query.sql, query.bindings))[0])
   }
 
   // -------------------------------------------------------------- internals
@@ -685,12 +668,6 @@ export class FragmentAdapter<H> implements RelationAdapter {
     } catch (error) {
       throw toStorageError(this.name, this.#shared.dialect, error)
     }
-  }
-
-  /** The INSERT's guard read by foreignKeysEnforced, when it said yes. */
-  #guard(link: LinkSpec): string | undefined {
-    const guard = this.#shared.enforced.get(link)?.insert
-    return typeof guard === 'string' ? guard : undefined
   }
 
   /** The connection to run on: this adapter's transaction, the one of the current context, or the root. */
@@ -831,7 +808,7 @@ export class FragmentAdapter<H> implements RelationAdapter {
     const { dialect } = this.#shared
     if (orderBy.length === 0) return fragment('')
     // In a target read (`link` given), a numeric key orders by the join table's copy of it (see ordersKeyByLink).
-    const key = link !== undefined && ordersKeyByLink(link, this.#shared.dialect.name) ? `${L}.${link.targetColumn}` : `${alias}.${spec.primaryKey}`
+    const key = link !== undefined ? keyOrderColumn(link, dialect.name, L, alias) : `${alias}.${spec.primaryKey}`
     const terms = orderBy.map(({ column, direction, through }) => {
       // A through term (`through__created_at`) orders by the join table's column, aliased L.
       if (through === true) return dialect.orderTerm(`${L}.${column}`, direction)

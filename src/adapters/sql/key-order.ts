@@ -1,5 +1,5 @@
 import type { LinkSpec, OrderTerm } from '../../adapter/relation-adapter.js'
-import type { SqlDialectName } from './sql-dialect.js'
+import type { SqlDialectName, SqlFragment } from './sql-dialect.js'
 
 /**
  * Whether a target read may order by the join table's copy of the target key (`l.target_id`)
@@ -23,4 +23,19 @@ export function ordersKeyByLink(link: LinkSpec, dialect: SqlDialectName): boolea
 export function ordersByKeyAlone(link: LinkSpec, orderBy: readonly OrderTerm[], dialect: SqlDialectName): boolean {
   const [first] = orderBy
   return orderBy.length === 1 && first !== undefined && first.through !== true && first.column === link.target.primaryKey && ordersKeyByLink(link, dialect)
+}
+
+/** The column a target read orders its key term by: the join table's copy (aliased `linkAlias`) where {@link ordersKeyByLink}, else the target's own. */
+export function keyOrderColumn(link: LinkSpec, dialect: SqlDialectName, linkAlias: string, targetAlias: string): string {
+  return ordersKeyByLink(link, dialect) ? `${linkAlias}.${link.targetColumn}` : `${targetAlias}.${link.target.primaryKey}`
+}
+
+/**
+ * The terms (no `ORDER BY`) of a prefetch ordered by the target key alone, as the join table's
+ * index holds the rows: by source, then the link's target key; `undefined` where
+ * {@link ordersByKeyAlone} does not hold.
+ */
+export function prefetchKeyOrder(link: LinkSpec, orderBy: readonly OrderTerm[], dialect: SqlDialectName, linkAlias: string): SqlFragment | undefined {
+  if (!ordersByKeyAlone(link, orderBy, dialect)) return undefined
+  return { sql: `?? ASC, ?? ${orderBy[0]?.direction === 'desc' ? 'DESC' : 'ASC'}`, bindings: [`${linkAlias}.${link.sourceColumn}`, `${linkAlias}.${link.targetColumn}`] }
 }

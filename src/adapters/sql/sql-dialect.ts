@@ -5,24 +5,6 @@ import { pgCountGuard, pgEnforcedGuard, pgForeignKeysQuery } from './pg-foreign-
 import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
 
 /**
- * What an SQL adapter remembers of a join table's foreign keys, read once by
- * `foreignKeysEnforced`: the guard of the INSERT that trusts them, and the guard of a count of
- * the join table alone (`false`: not to be trusted).
- */
-export interface ForeignKeyFacts {
-  readonly insert: string | false
-  readonly count: string | false
-}
-
-/** The facts a dialect reads from the row of its {@link SqlDialect.foreignKeysQuery}. */
-export function foreignKeyFacts(dialect: SqlDialect, row: Readonly<Record<string, unknown>> | undefined): ForeignKeyFacts {
-  return { insert: dialect.enforcedGuard?.(row) ?? false, count: dialect.countGuard?.(row) ?? false }
-}
-
-/** For a dialect that cannot tell. */
-export const NO_FOREIGN_KEY_FACTS: ForeignKeyFacts = { insert: false, count: false }
-
-/**
  * The most keys one statement's list carries even where the list is one parameter (SQLite's
  * `json_each(?)`, PostgreSQL's `= ANY(?)`): a call of 100 000 keys stays one statement, and a call
  * of a million is ten, each parameter a few megabytes rather than one giant statement (the
@@ -131,7 +113,8 @@ export interface SqlDialect {
   keysIn(column: string, keys: readonly unknown[], keyType: KeyType): SqlFragment
   /**
    * Whether {@link SqlDialect.keysIn} sends a list of any length as one parameter (SQLite's
-   * `json_each(?)`, PostgreSQL's `= ANY(?)`): a key list then never needs chunks.
+   * `json_each(?)`, PostgreSQL's `= ANY(?)`): a key list then needs no chunks under the bind
+   * limit, only under {@link MAX_KEYS_PER_LIST}.
    */
   readonly keyListInOneParameter: boolean
   /**
@@ -294,10 +277,7 @@ export const sqliteDialect: SqlDialect = {
       enforced,
     )
   },
-  foreignKeysQuery(link) {
-    const { sql, bindings } = sqliteForeignKeysQuery(link)
-    return { sql, bindings: [...bindings] }
-  },
+  foreignKeysQuery: sqliteForeignKeysQuery,
   enforcedGuard: sqliteEnforcedGuard,
   // better-sqlite3's `changes` leaves out the rows ON CONFLICT skipped and those the EXISTS filtered.
   countsInserts: true,

@@ -10,7 +10,7 @@ import type { LinkSpec } from '../../adapter/relation-adapter.js'
  *
  * `sql` has only `?` placeholders (values, no identifiers), in the order of `bindings`.
  */
-export function sqliteForeignKeysQuery(link: LinkSpec): { readonly sql: string; readonly bindings: readonly unknown[] } {
+export function sqliteForeignKeysQuery(link: LinkSpec): { readonly sql: string; readonly bindings: unknown[] } {
   // A reference to the parent's primary key may leave the column out ("to" is NULL): then the
   // parent's one-column primary key must be the model's key.
   const references =
