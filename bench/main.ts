@@ -18,7 +18,6 @@
  * `--sizes=10,1000` and `--operations=add,toggle`; `--quick` applies to it too.
  */
 import { cpus, loadavg } from 'node:os'
-import type Database from 'better-sqlite3'
 import knex, { type Knex } from 'knex'
 import { drizzle as drizzleSqlite } from 'drizzle-orm/better-sqlite3'
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres'
@@ -39,7 +38,7 @@ import { afterThroughlineCheck, afterThroughlineTable, peerTable, runPeerServer,
 import { formatTime, libraryTable, markdownTable, type ResultRow, type VariantId } from './report.js'
 import { runScaling, scalingFootnote, scalingTable, type ScalingResult } from './scaling.js'
 import { SCENARIOS, type Scenario, type ScenarioContext } from './scenarios.js'
-import { KnexStorage, MemoryStorage, SqliteStorage, type Storage } from './storage.js'
+import { KnexStorage, MemoryStorage, openSqlite, SqliteStorage, type Storage } from './storage.js'
 import { ThroughlineSubject, type Subject } from './subject.js'
 
 const args = process.argv.slice(2)
@@ -129,14 +128,9 @@ function contender(id: VariantId, scenario: Scenario, context: ScenarioContext):
 }
 
 async function runSqlite(): Promise<void> {
-  // One connection: knex's pool holds it, and the direct adapter and the raw baseline use the
-  // very same connection (taken from the pool once, and given back).
-  const db = knex({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true, pool: { min: 1, max: 1, idleTimeoutMillis: 3_600_000 } })
+  // One connection for every variant (see openSqlite).
+  const { db, connection, version } = await openSqlite()
   try {
-    const client = db.client as { acquireConnection(): Promise<Database.Database>; releaseConnection(connection: Database.Database): Promise<void> }
-    const connection = await client.acquireConnection()
-    await client.releaseConnection(connection)
-    const version = connection.prepare('SELECT sqlite_version()').pluck().get() as string
     notes.push(`SQLite ${version} in memory (better-sqlite3), one connection for every variant`)
     const storage = new SqliteStorage(db, connection)
     // Kysely on that connection too (not destroyed: that would close it under knex).

@@ -1,13 +1,11 @@
 import { setFlagsFromString } from 'node:v8'
 import { runInNewContext } from 'node:vm'
-import type Database from 'better-sqlite3'
-import knex from 'knex'
 import { BetterSqlite3Adapter } from '../src/adapters/better-sqlite3/index.js'
 import { KnexAdapter } from '../src/adapters/knex/index.js'
 import { relationFixtures, type RelationFixture } from './fixtures.js'
 import { measure, type Budget, type Contender, type Measurement } from './measure.js'
 import { formatTime, renderTable } from './report.js'
-import { SqliteStorage, type Storage } from './storage.js'
+import { openSqlite, SqliteStorage, type Storage } from './storage.js'
 import { ThroughlineSubject, type Subject } from './subject.js'
 
 /**
@@ -238,12 +236,8 @@ export async function runScaling(options: ScalingOptions): Promise<ScalingResult
   const rows: ScalingRow[] = []
   const notes: string[] = []
   const largest = Math.max(WARM_UP_SIZE, ...sizes)
-  const db = knex({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true, pool: { min: 1, max: 1, idleTimeoutMillis: 3_600_000 } })
+  const { db, connection, version } = await openSqlite()
   try {
-    const client = db.client as { acquireConnection(): Promise<Database.Database>; releaseConnection(connection: Database.Database): Promise<void> }
-    const connection = await client.acquireConnection()
-    await client.releaseConnection(connection)
-    const version = connection.prepare('SELECT sqlite_version()').pluck().get() as string
     const foreignKeys = connection.pragma('foreign_keys', { simple: true }) as number
     notes.push(`SQLite ${version} in memory (better-sqlite3, foreign_keys = ${String(foreignKeys)}), one connection for both adapters`)
     const storage = new SqliteStorage(db, connection)

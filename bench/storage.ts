@@ -1,8 +1,25 @@
 import type Database from 'better-sqlite3'
-import type { Knex } from 'knex'
+import knex, { type Knex } from 'knex'
 import { createTable } from '../src/adapters/knex/index.js'
 import type { MemoryAdapter } from '../src/index.js'
 import { joinNames, type RelationFixture } from './fixtures.js'
+
+/**
+ * SQLite in memory on one connection: knex's pool holds it, and the direct adapter and the raw
+ * baseline use the very same connection (taken from the pool once, and given back).
+ */
+export async function openSqlite(): Promise<{ db: Knex; connection: Database.Database; version: string }> {
+  const db = knex({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true, pool: { min: 1, max: 1, idleTimeoutMillis: 3_600_000 } })
+  try {
+    const client = db.client as { acquireConnection(): Promise<Database.Database>; releaseConnection(connection: Database.Database): Promise<void> }
+    const connection = await client.acquireConnection()
+    await client.releaseConnection(connection)
+    return { db, connection, version: connection.prepare('SELECT sqlite_version()').pluck().get() as string }
+  } catch (error) {
+    await db.destroy()
+    throw error
+  }
+}
 
 /**
  * Untimed access to a variant's tables, beside the subject under test: seeding, the resets
