@@ -5,7 +5,10 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { BetterSqlite3Adapter } from '../../src/adapters/better-sqlite3/index.js'
 import { KnexAdapter } from '../../src/adapters/knex/index.js'
 import { KyselyAdapter } from '../../src/adapters/kysely/index.js'
-import { defineModel, defineThrough, isThroughlineError, manyToMany, type RelationAdapter } from '../../src/index.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join as joinPath } from 'node:path'
+import { defineModel, defineThrough, isThroughlineError, manyToMany, type AdapterLogger, type RelationAdapter } from '../../src/index.js'
 
 // add() in one INSERT on SQLite: the adapters say whether SQLite itself refuses a link to a
 // missing row (PRAGMA foreign_keys on, a foreign key from each key column), and then the
@@ -36,8 +39,8 @@ const SCHEMA = (join: JoinTable): string => `
   INSERT INTO items VALUES (1, 'one'), (2, 'two'), (3, 'three');
 `
 
-function openDatabase(join: JoinTable): Database.Database {
-  const database = new Database(':memory:')
+function openDatabase(join: JoinTable, file = ':memory:'): Database.Database {
+  const database = new Database(file)
   database.exec(SCHEMA(join))
   return database
 }
@@ -53,15 +56,17 @@ interface Opened {
 
 interface Way {
   readonly name: string
-  readonly open: (join: JoinTable) => Promise<Opened>
+  /** Opens the user's tables (in memory, or in `file` for a second connection), with an adapter whose statements go to `log`. */
+  readonly open: (join: JoinTable, options?: { readonly log?: AdapterLogger; readonly file?: string }) => Promise<Opened>
 }
 
 const ways: readonly Way[] = [
   {
     name: 'BetterSqlite3Adapter',
-    open: (join) => {
-      const database = openDatabase(join)
-      return Promise.resolve({ adapter: new BetterSqlite3Adapter(database), database, again: () => new BetterSqlite3Adapter(database), close: () => {
+    open: (join, options = {}) => {
+      const database = openDatabase(join, options.file)
+      const log = options.log === undefined ? {} : { log: options.log }
+      return Promise.resolve({ adapter: new BetterSqlite3Adapter(database, log), database, again: () => new BetterSqlite3Adapter(database), close: () => {
           database.close()
           return Promise.resolve()
         },
@@ -70,21 +75,21 @@ const ways: readonly Way[] = [
   },
   {
     name: 'KnexAdapter',
-    open: async (join) => {
-      const db = knex({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true, pool: { min: 1, max: 1 } })
+    open: async (join, options = {}) => {
+      const db = knex({ client: 'better-sqlite3', connection: { filename: options.file ?? ':memory:' }, useNullAsDefault: true, pool: { min: 1, max: 1 } })
       // knex's one pooled connection: the test reads and sets pragmas on it directly.
       const database = (await db.client.acquireConnection()) as Database.Database
       db.client.releaseConnection(database)
       database.exec(SCHEMA(join))
-      return { adapter: new KnexAdapter(db), database, again: () => new KnexAdapter(db), close: () => db.destroy() }
+      return { adapter: new KnexAdapter(db, options.log === undefined ? {} : { log: options.log }), database, again: () => new KnexAdapter(db), close: () => db.destroy() }
     },
   },
   {
     name: 'KyselyAdapter',
-    open: (join) => {
-      const database = openDatabase(join)
+    open: (join, options = {}) => {
+      const database = openDatabase(join, options.file)
       const db = new Kysely<unknown>({ dialect: new SqliteDialect({ database }) })
-      return Promise.resolve({ adapter: new KyselyAdapter(db), database, again: () => new KyselyAdapter(db), close: () => db.destroy() })
+      return Promise.resolve({ adapter: new KyselyAdapter(db, options.log === undefined ? {} : { log: options.log }), database, again: () => new KyselyAdapter(db), close: () => db.destroy() })
     },
   },
 ]
@@ -196,6 +201,100 @@ for (const way of ways) {
         .catch((caught: unknown) => caught)
       expect(isThroughlineError(error, 'M2M_TARGET_NOT_FOUND')).toBe(true)
       expect(linkRows(database)).not.toContainEqual({ user_id: 1, item_id: 98 })
+    })
+  })
+}
+
+/** A link to item 99, which does not exist, written with foreign keys off, as a connection without the pragma writes it. */
+function writeOrphan(database: Database.Database): void {
+  database.pragma('foreign_keys = OFF')
+  database.prepare('INSERT INTO likes (user_id, item_id) VALUES (1, 99)').run()
+  database.pragma('foreign_keys = ON')
+}
+
+for (const way of ways) {
+  describe(`${way.name}: counts on the join table alone only while every link row has its rows`, () => {
+    let opened: Opened | undefined
+    let directory: string | undefined
+    const sql: string[] = []
+    const log: AdapterLogger = (event) => {
+      if (event.type === 'statement') sql.push(event.sql)
+    }
+    const open = async (join: JoinTable, file?: string): Promise<{ adapter: RelationAdapter; database: Database.Database }> => {
+      opened = await way.open(join, file === undefined ? { log } : { log, file })
+      await likes.using(opened.adapter).of(1).add([1, 2])
+      await likes.using(opened.adapter).of(2).add([2])
+      sql.length = 0
+      return opened
+    }
+    /** Whether the last count read the join table alone when its guard held (a CASE on the pragmas). */
+    const trusted = (): boolean => sql.at(-1)?.includes('pragma_data_version') ?? false
+    afterEach(async () => {
+      await opened?.close()
+      opened = undefined
+      if (directory !== undefined) rmSync(directory, { recursive: true, force: true })
+      directory = undefined
+    })
+
+    it('counts, counts per source and finds the linked among keys, on the join table alone once every row has been checked', async () => {
+      const { adapter } = await open('foreign keys on both columns')
+      const relation = likes.using(adapter)
+      expect(await relation.of(1).count()).toBe(2)
+      expect(trusted()).toBe(true)
+      expect(await relation.reverse.countsOf([1, 2, 3])).toEqual(new Map([[1, 1], [2, 2], [3, 0]]))
+      expect(trusted()).toBe(true)
+      expect(await relation.of(1).linkedAmong([3, 2, 1, 99])).toEqual([2, 1])
+    })
+
+    it('leaves out a link to a missing row written before, as the join does', async () => {
+      const { adapter, database } = await open('foreign keys on both columns')
+      writeOrphan(database)
+      const relation = likes.using(adapter)
+      expect(await relation.of(1).count()).toBe(2)
+      expect(trusted()).toBe(false)
+      expect(await relation.countsOf([1, 2])).toEqual(new Map([[1, 2], [2, 1]]))
+      expect(await relation.of(1).linkedAmong([1, 99])).toEqual([1])
+    })
+
+    it('joins again once another connection has written, since it may not enforce foreign keys', async () => {
+      directory = mkdtempSync(joinPath(tmpdir(), 'throughline-'))
+      const file = joinPath(directory, 'app.db')
+      const { adapter } = await open('foreign keys on both columns', file)
+      const relation = likes.using(adapter)
+      expect(await relation.of(1).count()).toBe(2)
+      const other = new Database(file)
+      try {
+        writeOrphan(other)
+      } finally {
+        other.close()
+      }
+      expect(await relation.of(1).count()).toBe(2)
+      expect(await relation.countsOf([1])).toEqual(new Map([[1, 2]]))
+    })
+
+    it('joins when foreign keys are off on the connection', async () => {
+      const { adapter, database } = await open('foreign keys on both columns')
+      const relation = likes.using(adapter)
+      expect(await relation.of(1).count()).toBe(2)
+      database.pragma('foreign_keys = OFF')
+      database.prepare('INSERT INTO likes (user_id, item_id) VALUES (1, 98)').run()
+      expect(await relation.of(1).count()).toBe(2)
+      expect(await relation.countsOf([1])).toEqual(new Map([[1, 2]]))
+    })
+
+    it('joins for a target column that may be NULL (ON DELETE SET NULL)', async () => {
+      await opened?.close()
+      opened = await way.open('foreign keys on both columns', { log })
+      const { database } = opened
+      database.exec(
+        'DROP TABLE likes; CREATE TABLE likes (user_id integer NOT NULL REFERENCES users (id), item_id integer REFERENCES items (id) ON DELETE SET NULL, UNIQUE (user_id, item_id))',
+      )
+      const relation = likes.using(opened.adapter)
+      await relation.of(1).add([1, 2])
+      database.prepare('DELETE FROM items WHERE id = 2').run()
+      expect(await relation.of(1).count()).toBe(1)
+      expect(trusted()).toBe(false)
+      expect(await relation.countsOf([1])).toEqual(new Map([[1, 1]]))
     })
   })
 }

@@ -35,10 +35,10 @@ import { connectionState, type ConnectionState, type RowMode } from './connectio
 import { describeBetterSqlite3Table } from './describe-table.js'
 import type { SqliteDatabase, SqliteStatement, SqliteValue } from './sqlite-database.js'
 import { keysJson, pairsJson } from '../sqlite/keys-json.js'
-import { sqliteEnforcedGuard, sqliteForeignKeysQuery } from '../sqlite/foreign-keys-enforced.js'
+import { SQLITE_RECHECK_EVERY, sqliteCountGuard, sqliteEnforcedGuard, sqliteForeignKeysQuery, sqliteIntegrityQuery } from '../sqlite/foreign-keys-enforced.js'
 import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
 import { CONFLICT_ADVICE } from '../sql/to-storage-error.js'
-import { bindValue, countLinksSql, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, RANK, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
+import { bindValue, countLinksSql, guardedCountLinksSql, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, RANK, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
 import { splitLinkedRow, throughAliases } from '../sql/linked-row.js'
 
 /** Options of {@link BetterSqlite3Adapter}. */
@@ -78,6 +78,8 @@ interface Shared {
   readonly log: AdapterLogger | undefined
   /** What {@link BetterSqlite3Adapter.foreignKeysEnforced} read, per join table: the INSERT's guard, or false. */
   readonly enforced: WeakMap<LinkSpec, string | false>
+  /** The last integrity check of each join table (see #countGuard), and how many counts have trusted it. */
+  readonly integrity: WeakMap<LinkSpec, { readonly row: Record<string, unknown> | undefined; uses: number; readonly guard: string | false }>
   statements: number
 }
 
@@ -236,7 +238,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       if (!Number.isSafeInteger(size) || size < 16) {
         throw new InvalidArgumentError(`statementCacheSize must be a whole number of at least 16; got ${formatValue(size)}.`)
       }
-      shared = { database, state: connectionState(database, size), retry: retryPolicy(options.retry), log: adapterLogger(options.log, 'better-sqlite3'), enforced: new WeakMap(), statements: 0 }
+      shared = { database, state: connectionState(database, size), retry: retryPolicy(options.retry), log: adapterLogger(options.log, 'better-sqlite3'), enforced: new WeakMap(), integrity: new WeakMap(), statements: 0 }
     }
     this.#shared = shared
     this.#scope = scope
@@ -418,7 +420,16 @@ export class BetterSqlite3Adapter implements RelationAdapter {
   }
 
   async countTargets(input: SelectTargetsInput): Promise<number> {
-    return this.#exec(() => this.#readCount(targetsSql(input.link, input.source, input.query, 'count')))
+    return this.#exec(() => {
+      const { link, source, query } = input
+      const joined = targetsSql(link, source, query, 'count')
+      const guard = query.where.length === 0 && query.exclude.length === 0 ? this.#countGuard(link) : false
+      if (guard === false) return this.#readCount(joined)
+      // Every link row has its target row while the guard holds: the join table's index alone.
+      // COUNT(*): the guard holds only for a NOT NULL target column (sqliteCountGuard).
+      const alone = `SELECT COUNT(*) FROM ${quote(link.table)} AS ${L} WHERE ${L}.${quote(link.sourceColumn)} = ?`
+      return this.#readCount({ sql: `SELECT CASE WHEN ${guard} THEN (${alone}) ELSE (${joined.sql}) END`, parameters: [source as SqliteValue, ...joined.parameters] })
+    })
   }
 
   async selectThroughRows(input: SelectThroughRowsInput): Promise<Row[]> {
@@ -466,8 +477,11 @@ export class BetterSqlite3Adapter implements RelationAdapter {
 
   async countLinks(input: CountLinksInput): Promise<LinkCount[]> {
     const { keyType } = input.link.source
-    const { sql, parameters } = countLinksSql(input)
-    return this.#exec(() => (this.#all(sql, 'objects', parameters) as Row[]).map((row) => ({ source: readStoredKey(row[SOURCE_KEY], keyType), count: Number(row.count) })))
+    return this.#exec(() => {
+      const guard = input.related.length === 0 ? this.#countGuard(input.link) : false
+      const { sql, parameters } = guard === false ? countLinksSql(input) : guardedCountLinksSql(input, guard)
+      return (this.#all(sql, 'objects', parameters) as Row[]).map((row) => ({ source: readStoredKey(row[SOURCE_KEY], keyType), count: Number(row.count) }))
+    })
   }
 
   async selectSources(input: SelectSourcesInput): Promise<Row[]> {
@@ -565,6 +579,33 @@ export class BetterSqlite3Adapter implements RelationAdapter {
   }
 
   // -------------------------------------------------------------- internals
+
+  /**
+   * The guard of a count of `link`'s join table alone, or false: foreign keys enforced (as
+   * {@link BetterSqlite3Adapter.foreignKeysEnforced} reads them), no transaction open (a
+   * deferred foreign key lets one see its own unchecked rows), and no orphan row found by
+   * `sqliteIntegrityQuery`, run on the first count and again every {@link SQLITE_RECHECK_EVERY}
+   * counts (a scan only when another connection has written since). Catalog reads, not counted.
+   */
+  #countGuard(link: LinkSpec): string | false {
+    const { database, enforced, integrity } = this.#shared
+    if (database.inTransaction || this.#activeScope() !== undefined) return false
+    let known = enforced.get(link)
+    if (known === undefined) {
+      const { sql, bindings } = sqliteForeignKeysQuery(link)
+      known = sqliteEnforcedGuard((database.prepare(sql).all(...bindings) as Record<string, unknown>[])[0])
+      enforced.set(link, known)
+    }
+    if (known === false) return false
+    let checked = integrity.get(link)
+    if (checked === undefined || ++checked.uses >= SQLITE_RECHECK_EVERY) {
+      const { sql, bindings } = sqliteIntegrityQuery(link, checked?.row)
+      const row = (database.prepare(sql).all(...bindings) as Record<string, unknown>[])[0]
+      checked = { row, uses: 0, guard: sqliteCountGuard(row) }
+      integrity.set(link, checked)
+    }
+    return checked.guard
+  }
 
   /** This adapter's open transaction, or the one of the current async context on the same connection. */
   #activeScope(): Scope | undefined {

@@ -1,6 +1,7 @@
 import type { Condition, CountLinksInput, Key, KeyType, LinkConditions, LinkSpec, OrderTerm, SourceQuery, TableSpec, TargetQuery } from '../../adapter/relation-adapter.js'
 import { keysJson } from '../sqlite/keys-json.js'
 import { ordersByKeyAlone, ordersKeyByLink } from '../sql/key-order.js'
+import { limitLiteral } from '../sql/limit-literal.js'
 import type { ThroughAlias } from '../sql/linked-row.js'
 import type { SqliteValue } from './sqlite-database.js'
 
@@ -175,10 +176,11 @@ function orderBy(alias: string, terms: readonly OrderTerm[], link?: LinkSpec): s
 function page(limit: number | undefined, offset: number | undefined, parameters: SqliteValue[]): string {
   const skip = offset !== undefined && offset > 0 ? offset : undefined
   if (limit === undefined && skip === undefined) return ''
-  parameters.push(limit ?? -1)
-  if (skip === undefined) return ' LIMIT ?'
+  // The limit in the text, the offset bound: see limitLiteral.
+  const limited = ` LIMIT ${limitLiteral(limit ?? -1)}`
+  if (skip === undefined) return limited
   parameters.push(skip)
-  return ' LIMIT ? OFFSET ?'
+  return `${limited} OFFSET ?`
 }
 
 /** What a read selects: the rows, their keys, or how many there are. */
@@ -253,6 +255,26 @@ export function countLinksSql({ link, sources, related, through, distinct }: Cou
   let sql = `SELECT ${keyColumn(sourceColumn, link.source.keyType)} AS ${SOURCE_KEY}, ${count} AS count ${linkedTargets(link)} WHERE ${one ? `${sourceColumn} = ?` : inJson(sourceColumn)}`
   sql += conditions(L, linkUuidColumns(link), through, parameters) + conditions(T, uuidColumns(link.target), related, parameters)
   return { sql: `${sql} GROUP BY ${sourceColumn}`, parameters }
+}
+
+/**
+ * {@link countLinksSql} with no condition on the target rows, for a join table whose rows all
+ * have their target rows while `guard` holds (see `sqliteCountGuard`): one row per source, its
+ * links counted on the join table's index alone, or joined to the target table when the guard
+ * fails. Per source rather than `GROUP BY`: SQLite evaluates the guard once for the statement
+ * in a `CASE`, but once per row in a `WHERE`.
+ */
+export function guardedCountLinksSql({ link, sources, through, distinct }: CountLinksInput, guard: string): SqlText {
+  const parameters: SqliteValue[] = []
+  const target = `${L}.${quote(link.targetColumn)}`
+  const count = (what: string): string => (distinct ? `COUNT(DISTINCT ${target})` : `COUNT(${what})`)
+  const linksOf = `WHERE ${L}.${quote(link.sourceColumn)} = k.value`
+  // Each branch binds the through conditions' values, in the order the placeholders appear.
+  // COUNT(*): the guard holds only for a NOT NULL target column (sqliteCountGuard).
+  const alone = `(SELECT ${count('*')} FROM ${quote(link.table)} AS ${L} ${linksOf}${conditions(L, linkUuidColumns(link), through, parameters)})`
+  const joined = `(SELECT ${count('*')} ${linkedTargets(link)} ${linksOf}${conditions(L, linkUuidColumns(link), through, parameters)})`
+  parameters.push(keysJson(sources, link.source.keyType))
+  return { sql: `SELECT ${keyColumn('k.value', link.source.keyType)} AS ${SOURCE_KEY}, CASE WHEN ${guard} THEN ${alone} ELSE ${joined} END AS count FROM json_each(?) AS k`, parameters }
 }
 
 /**

@@ -44,8 +44,10 @@ import { exactKeyChecks, missingKeysError, type ExactKeyPart } from '../sql/exac
 import { exactKeysQuery } from './exact-keys.js'
 import { knexDialect, type KnexDialect, type SqlFragment, type StringComparison } from './knex-dialect.js'
 import { MAX_KEYS_PER_LIST } from '../sql/sql-dialect.js'
-import { ForeignKeyFactsCache, guardedLinkCount, type ForeignKeyFacts } from '../sql/foreign-key-facts.js'
+import { ForeignKeyFactsCache, guardedLinkCount, guardedSqliteLinkCounts, type ForeignKeyFacts } from '../sql/foreign-key-facts.js'
 import { ProbeRows } from '../sql/probe-rows.js'
+import { limitLiteral } from '../sql/limit-literal.js'
+import { keysJson } from '../sqlite/keys-json.js'
 import { toStorageError } from '../sql/to-storage-error.js'
 import { conditionBinds, linkUuidColumns, uuidColumns } from '../sql/uuid-columns.js'
 
@@ -416,12 +418,12 @@ export class KnexAdapter implements RelationAdapter {
     const db = this.#executor()
     const { link, source, query } = input
     const { dialect } = this.#shared
-    const guard = query.where.length === 0 && query.exclude.length === 0 && dialect.countGuard !== undefined ? (await this.#foreignKeyFacts(link)).count : false
+    const guard = query.where.length === 0 && query.exclude.length === 0 ? await this.#countGuard(link) : false
     if (guard !== false) {
       // Every link row has its target row (see countGuard): the join table's index alone, while that holds.
       const joined = this.#targetsQuery(db, input, false).count({ count: '*' }).toSQL()
       const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, [bindKey(source)], link.source.keyType)
-      const counted = await this.#statement(() => db.raw(...raw(guardedLinkCount(guard, link, L, sourceCondition, { sql: joined.sql, bindings: [...joined.bindings] }))))
+      const counted = await this.#statement(() => db.raw(...raw(guardedLinkCount(guard, link, L, sourceCondition, { sql: joined.sql, bindings: [...joined.bindings] }, dialect.integrityQuery !== undefined))))
       return Number(rowsOf(dialect.name, counted)[0]?.count ?? 0)
     }
     const rows = await this.#statement<Row[]>(() => this.#targetsQuery(db, input, false).count({ count: '*' }))
@@ -507,6 +509,12 @@ export class KnexAdapter implements RelationAdapter {
     const { target } = link
     const sourceColumn = `${L}.${link.sourceColumn}`
     const counted: LinkCount[] = []
+    const guard = dialect.name === 'sqlite' && related.length === 0 && through.length === 0 ? await this.#countGuard(link) : false
+    if (guard !== false) {
+      const statement = guardedSqliteLinkCounts(guard, link, keysJson(sources, link.source.keyType), SOURCE_KEY, distinct)
+      const rows = rowsOf(dialect.name, await this.#statement(() => db.raw(...raw(statement))))
+      return rows.map((row) => ({ source: readStoredKey(row[SOURCE_KEY], link.source.keyType), count: Number(row.count) }))
+    }
     for (const chunk of chunks(sources, this.#keysPerStatement(link.source.keyType, conditionBinds([...related, ...through]), sources))) {
       const query = (): Knex.QueryBuilder => {
         const builder = db({ [L]: link.table })
@@ -630,14 +638,28 @@ export class KnexAdapter implements RelationAdapter {
 
   /** What the catalog says of the join table's foreign keys, read once per join table. */
   #foreignKeyFacts(link: LinkSpec): Promise<ForeignKeyFacts> {
-    const { dialect, foreignKeys } = this.#shared
-    return foreignKeys.get(link, async (query) => {
-      try {
-        return rowsOf(dialect.name, await this.#executor().raw(query.sql, query.bindings as Knex.RawBinding[]))[0]
-      } catch (error) {
-        throw toStorageError(this.name, dialect, error)
-      }
-    })
+    return this.#shared.foreignKeys.get(link, (query) => this.#catalogRow(query))
+  }
+
+  /** The guard of a count of the join table alone, or false (see ForeignKeyFactsCache.countGuard). */
+  #countGuard(link: LinkSpec): Promise<string | false> {
+    const { dialect, root } = this.#shared
+    if (dialect.countGuard === undefined) return Promise.resolve(false)
+    // SQLite's guard compares PRAGMA data_version, which each connection numbers its own way,
+    // with the value one connection read: only a pool of one connection (knex's default for
+    // SQLite) may trust it.
+    if (dialect.name === 'sqlite' && (root as { client?: { pool?: { max?: unknown } } }).client?.pool?.max !== 1) return Promise.resolve(false)
+    return this.#shared.foreignKeys.countGuard(link, (query) => this.#catalogRow(query), this.inTransaction)
+  }
+
+  /** A catalog read's one row: introspection, so not counted as a statement. */
+  async #catalogRow(query: SqlFragment): Promise<Row | undefined> {
+    const { dialect } = this.#shared
+    try {
+      return rowsOf(dialect.name, await this.#executor().raw(query.sql, query.bindings as Knex.RawBinding[]))[0]
+    } catch (error) {
+      throw toStorageError(this.name, dialect, error)
+    }
   }
 
   // -------------------------------------------------------------- internals
@@ -801,7 +823,8 @@ export class KnexAdapter implements RelationAdapter {
     for (const group of query.exclude) builder.whereRaw(...raw(excludedFragment(dialect, T, uuidColumns(link.target), group)))
     if (!ordered) return builder
     this.#orderBy(builder, T, link.target, query.orderBy, link)
-    if (query.limit !== undefined) builder.limit(query.limit)
+    // The limit in the text, the offset bound: see limitLiteral.
+    if (query.limit !== undefined) builder.limit(Number(limitLiteral(query.limit)), { skipBinding: true })
     if (query.offset !== undefined && query.offset > 0) builder.offset(query.offset)
     return builder
   }
@@ -883,7 +906,8 @@ export class KnexAdapter implements RelationAdapter {
     for (const condition of query.where) applyCondition(builder, dialect, S, uuidColumns(source), condition)
     if (!ordered) return builder
     this.#orderBy(builder, S, source, query.orderBy)
-    if (query.limit !== undefined) builder.limit(query.limit)
+    // The limit in the text, the offset bound: see limitLiteral.
+    if (query.limit !== undefined) builder.limit(Number(limitLiteral(query.limit)), { skipBinding: true })
     if (query.offset !== undefined && query.offset > 0) builder.offset(query.offset)
     return builder
   }

@@ -1,6 +1,7 @@
 import type { LinkSpec } from '../../adapter/relation-adapter.js'
 import type { SqlDialect, SqlFragment } from './sql-dialect.js'
 import { joinFragments, fragment } from './sql-fragment.js'
+import { SQLITE_RECHECK_EVERY } from '../sqlite/foreign-keys-enforced.js'
 
 /**
  * What an SQL adapter remembers of a join table's foreign keys, read once by
@@ -22,6 +23,7 @@ const NO_FACTS: ForeignKeyFacts = { insert: false, count: false }
 export class ForeignKeyFactsCache {
   readonly #dialect: SqlDialect
   readonly #facts = new WeakMap<LinkSpec, ForeignKeyFacts>()
+  readonly #integrity = new WeakMap<LinkSpec, { readonly row: Readonly<Record<string, unknown>> | undefined; uses: number; readonly guard: string | false }>()
 
   constructor(dialect: SqlDialect) {
     this.#dialect = dialect
@@ -36,10 +38,35 @@ export class ForeignKeyFactsCache {
     let facts = NO_FACTS
     if (query !== undefined) {
       const row = await readRow(query)
-      facts = { insert: dialect.enforcedGuard?.(row) ?? false, count: dialect.countGuard?.(row) ?? false }
+      const insert = dialect.enforcedGuard?.(row) ?? false
+      // Where the rows need a check of their own (SQLite), countGuard() runs it when first asked.
+      facts = { insert, count: dialect.integrityQuery === undefined ? (dialect.countGuard?.(row) ?? false) : insert }
     }
     this.#facts.set(link, facts)
     return facts
+  }
+
+  /**
+   * The guard of a count of `link`'s join table alone (`false`: join the target table). Where the
+   * dialect checks the rows themselves (SQLite's {@link SqlDialect.integrityQuery}, a scan of the
+   * join table), the check runs on the first count, not on the first `add()`, and again every
+   * {@link SQLITE_RECHECK_EVERY} counts, which scans again only when another connection has
+   * written since. Not inside a transaction, where a deferred foreign key may let the
+   * transaction see its own unchecked rows (the catalog's guard, PostgreSQL's, is for
+   * non-deferrable constraints only and holds there too).
+   */
+  async countGuard(link: LinkSpec, readRow: (query: SqlFragment) => Promise<Readonly<Record<string, unknown>> | undefined>, inTransaction: boolean): Promise<string | false> {
+    const facts = await this.get(link, readRow)
+    const { integrityQuery, countGuard } = this.#dialect
+    if (integrityQuery === undefined || countGuard === undefined) return facts.count
+    if (facts.count === false || inTransaction) return false
+    let checked = this.#integrity.get(link)
+    if (checked === undefined || ++checked.uses >= SQLITE_RECHECK_EVERY) {
+      const row = await readRow(integrityQuery(link, checked?.row))
+      checked = { row, uses: 0, guard: countGuard(row) }
+      this.#integrity.set(link, checked)
+    }
+    return checked.guard
   }
 
   /** The INSERT's guard, when `get` has said the foreign keys are enforced. */
@@ -52,11 +79,45 @@ export class ForeignKeyFactsCache {
 /**
  * A count of the links of one source that counts the join table alone while `guard` holds (every
  * link row has its target row) and falls back to `joined`, the count joining the target table:
- * `SELECT CASE WHEN <guard> THEN (SELECT COUNT(*) FROM link AS linkAlias WHERE <source>) ELSE (<joined>) END AS count`.
+ * `SELECT CASE WHEN <guard> THEN (SELECT COUNT(target) FROM link AS linkAlias WHERE <source>) ELSE (<joined>) END AS count`.
  */
-export function guardedLinkCount(guard: string, link: LinkSpec, linkAlias: string, sourceCondition: SqlFragment, joined: SqlFragment): SqlFragment {
+export function guardedLinkCount(guard: string, link: LinkSpec, linkAlias: string, sourceCondition: SqlFragment, joined: SqlFragment, notNull: boolean): SqlFragment {
+  // COUNT of the target column, unless the guard says it is NOT NULL: a link whose target was
+  // set to NULL (ON DELETE SET NULL) has no row to join. COUNT(*) reads no column (SQLite: 40 % faster).
+  const count = notNull ? fragment('COUNT(*)') : fragment('COUNT(??)', `${linkAlias}.${link.targetColumn}`)
   return joinFragments(
-    [fragment(`SELECT CASE WHEN ${guard} THEN (SELECT COUNT(*) FROM ?? AS ?? WHERE `, link.table, linkAlias), sourceCondition, fragment(') ELSE ('), joined, fragment(') END AS ??', 'count')],
+    [fragment(`SELECT CASE WHEN ${guard} THEN (SELECT `), count, fragment(' FROM ?? AS ?? WHERE ', link.table, linkAlias), sourceCondition, fragment(') ELSE ('), joined, fragment(') END AS ??', 'count')],
+    '',
+  )
+}
+
+/**
+ * SQLite's count of the links of each of `sources` (Django's `Count`, with no condition on the
+ * rows), for a join table whose rows all have their target rows while `guard` holds: one row per
+ * source (`sourceAlias`, as text for 64-bit keys, and `count`), counted on the join table's index
+ * alone, or joined to the target table when the guard fails. Per source rather than `GROUP BY`:
+ * SQLite evaluates the guard once for the statement in a `CASE`, but once per row in a `WHERE`.
+ * The sources travel as one JSON parameter (`json_each`).
+ */
+export function guardedSqliteLinkCounts(guard: string, link: LinkSpec, sourcesJson: string, sourceAlias: string, distinct: boolean): SqlFragment {
+  const [l, t] = ['l', 't']
+  const target = `${l}.${link.targetColumn}`
+  // The guard holds only for a NOT NULL target column (sqliteCountGuard): COUNT(*) reads no column.
+  const count = (what: SqlFragment): SqlFragment => (distinct ? fragment('COUNT(DISTINCT ??)', target) : what)
+  const linksOf = fragment(' WHERE ?? = k.value)', `${l}.${link.sourceColumn}`)
+  const source = link.source.keyType === 'bigint' ? 'CAST(k.value AS TEXT)' : 'k.value'
+  return joinFragments(
+    [
+      fragment(`SELECT ${source} AS ??, CASE WHEN ${guard} THEN (SELECT `, sourceAlias),
+      count(fragment('COUNT(*)')),
+      fragment(' FROM ?? AS ??', link.table, l),
+      linksOf,
+      fragment(' ELSE (SELECT '),
+      count(fragment('COUNT(*)')),
+      fragment(' FROM ?? AS ?? INNER JOIN ?? AS ?? ON ?? = ??', link.table, l, link.target.table, t, `${t}.${link.target.primaryKey}`, target),
+      linksOf,
+      fragment(' END AS ?? FROM json_each(?) AS k', 'count', sourcesJson),
+    ],
     '',
   )
 }

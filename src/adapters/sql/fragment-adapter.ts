@@ -44,7 +44,9 @@ import { describeMysqlTable, describePostgresTable, type CatalogRow } from './de
 import { exactKeyChecks, missingKeysError, type ExactKeyPart } from './exact-keys.js'
 import { ProbeRows } from './probe-rows.js'
 import { MAX_KEYS_PER_LIST, type SqlDialect, type SqlFragment } from './sql-dialect.js'
-import { ForeignKeyFactsCache, guardedLinkCount, type ForeignKeyFacts } from './foreign-key-facts.js'
+import { limitLiteral } from './limit-literal.js'
+import { keysJson } from '../sqlite/keys-json.js'
+import { ForeignKeyFactsCache, guardedLinkCount, guardedSqliteLinkCounts, type ForeignKeyFacts } from './foreign-key-facts.js'
 import { allOf, and, fragment, joinFragments, or } from './sql-fragment.js'
 import { toStorageError } from './to-storage-error.js'
 import { conditionBinds, linkUuidColumns, uuidColumns } from './uuid-columns.js'
@@ -443,11 +445,11 @@ export class FragmentAdapter<H> implements RelationAdapter {
   async countTargets(input: SelectTargetsInput): Promise<number> {
     const joined = joinFragments([fragment('SELECT COUNT(*) AS ??', 'count'), this.#targetsFrom(input)], '')
     const { link, source, query } = input
-    const guard = query.where.length === 0 && query.exclude.length === 0 && this.#shared.dialect.countGuard !== undefined ? (await this.#foreignKeyFacts(link)).count : false
+    const guard = query.where.length === 0 && query.exclude.length === 0 ? await this.#countGuard(link) : false
     if (guard === false) return this.#count(joined)
     // Every link row has its target row (see countGuard): the join table's index alone, while that holds.
     const sourceCondition = this.#shared.dialect.keysIn(`${L}.${link.sourceColumn}`, [source], link.source.keyType)
-    return this.#count(guardedLinkCount(guard, link, L, sourceCondition, joined))
+    return this.#count(guardedLinkCount(guard, link, L, sourceCondition, joined, this.#shared.dialect.integrityQuery !== undefined))
   }
 
   async selectThroughRows({ link, source, targets }: SelectThroughRowsInput): Promise<Row[]> {
@@ -528,6 +530,11 @@ export class FragmentAdapter<H> implements RelationAdapter {
     const { dialect } = this.#shared
     const { target } = link
     const counted: LinkCount[] = []
+    const guard = dialect.name === 'sqlite' && related.length === 0 && through.length === 0 ? await this.#countGuard(link) : false
+    if (guard !== false) {
+      const statement = guardedSqliteLinkCounts(guard, link, keysJson(sources, link.source.keyType), SOURCE_KEY, distinct)
+      return (await this.#rows(db, statement)).map((row) => ({ source: readStoredKey(row[SOURCE_KEY], link.source.keyType), count: Number(row.count) }))
+    }
     const sourceColumn = `${L}.${link.sourceColumn}`
     // COUNT(DISTINCT target) for Django's Count(distinct=True): a pair stored twice counts once.
     const count = distinct ? fragment('COUNT(DISTINCT ??) AS ??', `${L}.${link.targetColumn}`, 'count') : fragment('COUNT(*) AS ??', 'count')
@@ -657,6 +664,12 @@ export class FragmentAdapter<H> implements RelationAdapter {
   /** What the catalog says of the join table's foreign keys, read once per join table. */
   #foreignKeyFacts(link: LinkSpec): Promise<ForeignKeyFacts> {
     return this.#shared.foreignKeys.get(link, async (query) => (await this.#catalog(query.sql, query.bindings))[0])
+  }
+
+  /** The guard of a count of the join table alone, or false (see ForeignKeyFactsCache.countGuard). */
+  #countGuard(link: LinkSpec): Promise<string | false> {
+    if (this.#shared.dialect.countGuard === undefined) return Promise.resolve(false)
+    return this.#shared.foreignKeys.countGuard(link, async (query) => (await this.#catalog(query.sql, query.bindings))[0], this.inTransaction)
   }
 
   // -------------------------------------------------------------- internals
@@ -826,7 +839,8 @@ export class FragmentAdapter<H> implements RelationAdapter {
   ): SqlFragment {
     const parts = [this.#orderBy(alias, spec, query.orderBy, link)]
     const offset = query.offset !== undefined && query.offset > 0 ? query.offset : undefined
-    if (query.limit !== undefined) parts.push(fragment(' LIMIT ?', query.limit))
+    // The limit in the text, the offset bound: see limitLiteral.
+    if (query.limit !== undefined) parts.push(fragment(` LIMIT ${limitLiteral(query.limit)}`))
     else if (offset !== undefined) {
       const { name } = this.#shared.dialect
       // No limit: the largest each database takes (PostgreSQL needs none).

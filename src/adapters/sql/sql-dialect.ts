@@ -1,6 +1,6 @@
 import type { Key, KeyType, LinkSpec } from '../../adapter/relation-adapter.js'
 import { keysJson, pairsJson } from '../sqlite/keys-json.js'
-import { sqliteEnforcedGuard, sqliteForeignKeysQuery } from '../sqlite/foreign-keys-enforced.js'
+import { sqliteCountGuard, sqliteEnforcedGuard, sqliteForeignKeysQuery, sqliteIntegrityQuery } from '../sqlite/foreign-keys-enforced.js'
 import { pgCountGuard, pgEnforcedGuard, pgForeignKeysQuery } from './pg-foreign-keys.js'
 import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
 
@@ -74,12 +74,22 @@ export interface SqlDialect {
    */
   enforcedGuard?(row: Readonly<Record<string, unknown>> | undefined): string | false
   /**
-   * From the row of {@link SqlDialect.foreignKeysQuery}: `false`, or a boolean expression (no
-   * parameters) that holds while every link row has its target row, so that a count of links
-   * with no condition on the target may count the join table alone. PostgreSQL only: SQLite
-   * never checks rows written while its pragma was off, on any connection.
+   * From the row of {@link SqlDialect.integrityQuery} when the dialect has one, else of
+   * {@link SqlDialect.foreignKeysQuery}: `false`, or a boolean expression (no parameters) that
+   * holds while every link row has its target row, so that a count of links with no condition
+   * on the target may count the join table alone. PostgreSQL reads it from the catalog (a
+   * validated constraint); SQLite never checks rows written while its pragma was off, on any
+   * connection, so it checks the rows themselves first.
    */
   countGuard?(row: Readonly<Record<string, unknown>> | undefined): string | false
+  /**
+   * Where the catalog cannot vouch for the rows (SQLite): a `SELECT` checking that every link
+   * row has its rows, whose one row {@link SqlDialect.countGuard} reads. Run after
+   * {@link SqlDialect.foreignKeysQuery} said the foreign keys are enforced, and again now and
+   * then with the `previous` row (see `ForeignKeyFactsCache.countGuard`). Its guard holds
+   * outside transactions only.
+   */
+  integrityQuery?(link: LinkSpec, previous?: Readonly<Record<string, unknown>>): SqlFragment
   /**
    * Whether the driver's count of an {@link SqlDialect.insertPairs} statement is the number of
    * rows it inserted, leaving out the pairs it skipped.
@@ -279,6 +289,8 @@ export const sqliteDialect: SqlDialect = {
   },
   foreignKeysQuery: sqliteForeignKeysQuery,
   enforcedGuard: sqliteEnforcedGuard,
+  integrityQuery: sqliteIntegrityQuery,
+  countGuard: sqliteCountGuard,
   // better-sqlite3's `changes` leaves out the rows ON CONFLICT skipped and those the EXISTS filtered.
   countsInserts: true,
   compareString: (column, op, value) => ({ sql: `?? COLLATE BINARY ${op} ?`, bindings: [column, value] }),

@@ -46,3 +46,57 @@ export function sqliteStillEnforced(version: number): string {
 export function sqliteEnforcedGuard(row: { readonly enforced?: unknown; readonly version?: unknown } | undefined): string | false {
   return Number(row?.enforced) === 1 ? sqliteStillEnforced(Number(row?.version)) : false
 }
+
+/**
+ * How many counts may trust one integrity check before {@link sqliteIntegrityQuery} is run again
+ * (cheaply: it scans the join table again only when another connection has written since).
+ */
+export const SQLITE_RECHECK_EVERY = 1000
+
+/**
+ * The integrity check behind a count of the join table alone on SQLite, run once per join table
+ * and again every {@link SQLITE_RECHECK_EVERY} counts: SQLite checks foreign keys only while a
+ * connection has `PRAGMA foreign_keys` on, so a row written before, or by another connection
+ * without it, may point at nothing. One row: `orphans`, the rows of the join table whose foreign
+ * keys point at no row (`PRAGMA foreign_key_check`, a scan of the table; 0 without scanning when
+ * `previous` was clean and neither the schema nor the data has changed since), `deferred` (1 when
+ * the table declares a deferred foreign key), `target_not_null` (1 when the target column is
+ * declared NOT NULL), and the `schema_version` and `data_version` it was
+ * read at (`data_version` changes when another connection commits, and only then).
+ */
+export function sqliteIntegrityQuery(link: LinkSpec, previous?: Readonly<Record<string, unknown>>): { readonly sql: string; readonly bindings: unknown[] } {
+  const clean = previous !== undefined && Number(previous.orphans) === 0
+  const unchanged = clean
+    ? `(SELECT schema_version FROM pragma_schema_version()) = ${integer(previous.schema_version)} AND (SELECT data_version FROM pragma_data_version()) = ${integer(previous.data_version)}`
+    : '0'
+  return {
+    sql:
+      `SELECT CASE WHEN ${unchanged} THEN 0 ELSE (SELECT count(*) FROM pragma_foreign_key_check(?)) END AS orphans, ` +
+      "EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE AND sql LIKE '%DEFERRED%') AS deferred, " +
+      'EXISTS (SELECT 1 FROM pragma_table_info(?) AS c WHERE c.name = ? COLLATE NOCASE AND c."notnull" = 1) AS target_not_null, ' +
+      '(SELECT schema_version FROM pragma_schema_version()) AS schema_version, (SELECT data_version FROM pragma_data_version()) AS data_version',
+    bindings: [link.table, link.table, link.table, link.targetColumn],
+  }
+}
+
+/**
+ * From the row of {@link sqliteIntegrityQuery}: `false`, or what a count of the join table alone
+ * checks once per statement: foreign keys on, and neither the schema nor (from another
+ * connection) the data changed since the check found every link row's rows. Writes on the same
+ * connection keep it, since they are checked. Used outside transactions only: a deferred foreign
+ * key lets a transaction see its own unchecked rows.
+ */
+export function sqliteCountGuard(row: Readonly<Record<string, unknown>> | undefined): string | false {
+  // A NULL target (ON DELETE SET NULL) is no orphan but joins no row: the target column must be NOT NULL.
+  if (row === undefined || Number(row.orphans) !== 0 || Number(row.deferred) !== 0 || Number(row.target_not_null) !== 1) return false
+  return (
+    `((SELECT foreign_keys FROM pragma_foreign_keys()) = 1 AND (SELECT schema_version FROM pragma_schema_version()) = ${integer(row.schema_version)} ` +
+    `AND (SELECT data_version FROM pragma_data_version()) = ${integer(row.data_version)})`
+  )
+}
+
+function integer(value: unknown): string {
+  const number = Number(value)
+  if (!Number.isSafeInteger(number)) throw new TypeError(`SQLite version ${String(value)} is not an integer.`)
+  return String(number)
+}
