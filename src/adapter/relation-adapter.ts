@@ -219,6 +219,13 @@ export interface DeleteLinksInput {
   readonly targets: readonly Key[] | undefined
   /** Also delete the mirror rows `(target, source)` of a symmetrical relation. */
   readonly mirror: boolean
+  /**
+   * With `targets` undefined: unlink every target of `source` except these, in one statement
+   * (`DELETE … AND target NOT IN (…)`, set()'s first statement when it reads nothing). Sent only
+   * to an adapter whose `foreignKeysEnforced` said true, never with `mirror`, with at most
+   * 100 000 keys.
+   */
+  readonly keep?: readonly Key[]
 }
 
 /** Input of the target reads. */

@@ -228,7 +228,25 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     // Read the iterable once, before any write, so that passing a query's result works.
     const keys = this.#resolveTargets([...targets], 'set')
     const through = this.#resolveThroughValues(options)
-    const { link, sourceKey } = this.#context
+    const { link, sourceKey, core } = this.#context
+    if (options.clear !== true && through.missing.length === 0 && !core.symmetrical && this.#mayInsertAlone(keys)) {
+      let alone = false
+      try {
+        alone = await this.#foreignKeysEnforced()
+        if (alone) {
+          // Nothing to tell a listener, and foreign keys that refuse a missing row: no read. One
+          // DELETE of the links not in the list, one INSERT of the list (the unique pair skips the
+          // linked ones), in one transaction: a refused row rolls both back, and #explain names it.
+          await this.#inTransaction(async (tx) => {
+            await storageCall(tx, () => tx.deleteLinks({ link, source: sourceKey, targets: undefined, mirror: false, ...(keys.length > 0 ? { keep: keys } : {}) }))
+            if (keys.length > 0) await storageCall(tx, () => tx.insertLinks({ link, pairs: this.#linkPairs(keys), values: through.values, refuseMissing: true }))
+          }, READ_THEN_WRITE)
+          return
+        }
+      } catch (error) {
+        throw await this.#explain(error, keys, alone ? ['M2M_CONSTRAINT_VIOLATION', 'M2M_STORAGE'] : ['M2M_CONSTRAINT_VIOLATION'])
+      }
+    }
     await this.#inTransaction(async (tx) => {
       // Every check on the new targets (they exist, required through values are there) runs
       // before anything is unlinked, so that a failing set() emits no event and writes nothing.

@@ -23,6 +23,7 @@ const likes = manyToMany(User, Item, { name: 'likes', through: Likes })
 const JOIN_TABLES = {
   'foreign keys on both columns': 'user_id integer NOT NULL REFERENCES users (id) ON DELETE CASCADE, item_id integer NOT NULL REFERENCES items',
   'no foreign key': 'user_id integer NOT NULL, item_id integer NOT NULL',
+  "deferred foreign keys (Django's)": 'user_id integer NOT NULL REFERENCES users (id) DEFERRABLE INITIALLY DEFERRED, item_id integer NOT NULL REFERENCES items (id) DEFERRABLE INITIALLY DEFERRED',
   'a foreign key on one column only': 'user_id integer NOT NULL REFERENCES users (id), item_id integer NOT NULL',
   'a foreign key to another column': 'user_id integer NOT NULL REFERENCES users (id), item_id integer NOT NULL REFERENCES items (title)',
   'a composite foreign key': 'user_id integer NOT NULL, item_id integer NOT NULL, FOREIGN KEY (user_id, item_id) REFERENCES pairs (a, b)',
@@ -170,6 +171,36 @@ for (const way of ways) {
       const error: unknown = await likes.using(loose).of(1).add([2, 99]).catch((caught: unknown) => caught)
       expect(isThroughlineError(error, 'M2M_TARGET_NOT_FOUND')).toBe(true)
       expect(linkRows(database)).toEqual([{ user_id: 1, item_id: 1 }])
+    })
+
+    it('sets in a DELETE and an INSERT, and refuses a missing target with nothing changed; reads first with deferred foreign keys', async () => {
+      for (const deferred of ['', ' DEFERRABLE INITIALLY DEFERRED']) {
+        const adapter = await open('foreign keys on both columns')
+        database.exec(
+          `DROP TABLE likes; CREATE TABLE likes (user_id integer NOT NULL REFERENCES users (id)${deferred}, item_id integer NOT NULL REFERENCES items (id)${deferred}, PRIMARY KEY (user_id, item_id))`,
+        )
+        const manager = likes.using(adapter).of(1)
+        await manager.add([1, 2])
+        expect(await adapter.foreignKeysEnforced?.(likes.link)).toBe(deferred === '')
+        const before = adapter.statementCount
+        await manager.set([2, 3])
+        // Deferred: a read, a DELETE and an INSERT, as without foreign keys.
+        expect(adapter.statementCount - before).toBe(deferred === '' ? 2 : 3)
+        expect(linkRows(database)).toEqual([
+          { user_id: 1, item_id: 2 },
+          { user_id: 1, item_id: 3 },
+        ])
+        const error: unknown = await manager.set([1, 99]).catch((caught: unknown) => caught)
+        expect(isThroughlineError(error, 'M2M_TARGET_NOT_FOUND')).toBe(true)
+        expect(linkRows(database)).toEqual([
+          { user_id: 1, item_id: 2 },
+          { user_id: 1, item_id: 3 },
+        ])
+        // The connection is left with no transaction open, and goes on working.
+        expect(database.inTransaction).toBe(false)
+        await manager.set([1])
+        expect(linkRows(database)).toEqual([{ user_id: 1, item_id: 1 }])
+      }
     })
 
     it('never stores a link to a missing row after the join table is recreated without foreign keys', async () => {

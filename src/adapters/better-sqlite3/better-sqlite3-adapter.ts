@@ -104,6 +104,7 @@ interface LinkTexts {
   readonly deleteOne: string
   readonly deleteMany: string
   readonly deleteAll: string
+  readonly deleteAllBut: string
   readonly deleteOneMirror: string
   readonly deleteManyMirror: string
   readonly deleteAllMirror: string
@@ -155,6 +156,7 @@ function textsOf(link: LinkSpec): LinkTexts {
     deleteOne: `${remove}${sourceColumn} = ? AND ${targetColumn} = ?`,
     deleteMany: `${remove}${sourceColumn} = ? AND ${inJson(targetColumn)}`,
     deleteAll: `${remove}${sourceColumn} = ?`,
+    deleteAllBut: `${remove}${sourceColumn} = ? AND ${targetColumn} NOT IN (SELECT value FROM json_each(?))`,
     // A symmetrical relation is a self relation: both columns hold keys of one model.
     deleteOneMirror: `${remove}(${sourceColumn} = ? AND ${targetColumn} = ?) OR (${targetColumn} = ? AND ${sourceColumn} = ?)`,
     deleteManyMirror: `${remove}(${sourceColumn} = ? AND ${inJson(targetColumn)}) OR (${targetColumn} = ? AND ${inJson(sourceColumn)})`,
@@ -389,8 +391,9 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     return this.#exec(() => this.#deleteLinks(input))
   }
 
-  #deleteLinks({ link, source, targets, mirror }: DeleteLinksInput): number {
+  #deleteLinks({ link, source, targets, mirror, keep }: DeleteLinksInput): number {
     const texts = textsOf(link)
+    if (targets === undefined && keep !== undefined && !mirror) return this.#run(texts.deleteAllBut, [source, keysJson(keep, link.target.keyType)])
     if (targets === undefined) return this.#run(mirror ? texts.deleteAllMirror : texts.deleteAll, mirror ? [source, source] : [source])
     if (targets.length === 1) {
       const key = targets[0]
@@ -428,7 +431,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       // Every link row has its target row while the guard holds: the join table's index alone.
       // COUNT(*): the guard holds only for a NOT NULL target column (sqliteCountGuard).
       const alone = `SELECT COUNT(*) FROM ${quote(link.table)} AS ${L} WHERE ${L}.${quote(link.sourceColumn)} = ?`
-      return this.#readCount({ sql: `SELECT CASE WHEN ${guard} THEN (${alone}) ELSE (${joined.sql}) END`, parameters: [source as SqliteValue, ...joined.parameters] })
+      return this.#readCount({ sql: `SELECT CASE WHEN ${guard} THEN (${alone}) ELSE (${joined.sql}) END`, parameters: [source, ...joined.parameters] })
     })
   }
 

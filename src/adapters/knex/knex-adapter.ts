@@ -90,6 +90,8 @@ interface Shared {
   readonly log: AdapterLogger | undefined
   /** What {@link KnexAdapter.foreignKeysEnforced} read, per join table. */
   readonly foreignKeys: ForeignKeyFactsCache
+  /** The text of countTargets' guarded count, per join table, with the guard it was built for. */
+  readonly countTexts: WeakMap<LinkSpec, { readonly guard: string; readonly sql: string }>
   statements: number
 }
 
@@ -171,6 +173,7 @@ export class KnexAdapter implements RelationAdapter {
         retry: retryPolicy(options.retry),
         log: adapterLogger(options.log, `knex(${dialect.name})`),
         foreignKeys: new ForeignKeyFactsCache(dialect),
+        countTexts: new WeakMap(),
         statements: 0,
       }
     }
@@ -354,11 +357,18 @@ export class KnexAdapter implements RelationAdapter {
   }
 
   async deleteLinks(input: DeleteLinksInput): Promise<number> {
-    const { link, source, targets, mirror } = input
+    const { link, source, targets, mirror, keep } = input
     const db = this.#executor()
     const { dialect } = this.#shared
     const { sourceColumn, targetColumn } = link
     const sourceKey = bindKey(source)
+    if (targets === undefined && keep !== undefined && !mirror) {
+      // set()'s one DELETE: the list travels whole (one parameter on SQLite and PostgreSQL, the
+      // only databases whose foreign keys throughline trusts), since NOT IN cannot be cut up.
+      const kept = dialect.keysIn(targetColumn, keep.map(bindKey), link.target.keyType)
+      const where = and(dialect.keysIn(sourceColumn, [sourceKey], link.source.keyType), { sql: `NOT (${kept.sql})`, bindings: kept.bindings })
+      return this.#alone(db, () => this.#statement<number>(() => db(link.table).whereRaw(...raw(where)).del()))
+    }
     if (targets === undefined) {
       const forward = dialect.keysIn(sourceColumn, [sourceKey], link.source.keyType)
       // A symmetrical relation is a self relation: both columns hold keys of the same model.
@@ -420,10 +430,21 @@ export class KnexAdapter implements RelationAdapter {
     const { dialect } = this.#shared
     const guard = query.where.length === 0 && query.exclude.length === 0 ? await this.#countGuard(link) : false
     if (guard !== false) {
-      // Every link row has its target row (see countGuard): the join table's index alone, while that holds.
-      const joined = this.#targetsQuery(db, input, false).count({ count: '*' }).toSQL()
-      const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, [bindKey(source)], link.source.keyType)
-      const counted = await this.#statement(() => db.raw(...raw(guardedLinkCount(guard, link, L, sourceCondition, { sql: joined.sql, bindings: [...joined.bindings] }, dialect.integrityQuery !== undefined))))
+      // Every link row has its target row (see countGuard): the join table's index alone, while
+      // that holds. The text is the same for every source of the link (two bindings, the source
+      // twice): built once per guard with knex's builder, then sent as it is.
+      const known = this.#shared.countTexts.get(link)
+      let text = known?.guard === guard ? known.sql : undefined
+      if (text === undefined) {
+        const joined = this.#targetsQuery(db, input, false).count({ count: '*' }).toSQL()
+        const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, [bindKey(source)], link.source.keyType)
+        const statement = db.raw(...raw(guardedLinkCount(guard, link, L, sourceCondition, { sql: joined.sql, bindings: [...joined.bindings] }, dialect.integrityQuery !== undefined))).toSQL()
+        if (statement.bindings.length !== 2) throw new StorageError(this.name, `the count of ${link.table} has ${String(statement.bindings.length)} bindings, not 2.`)
+        text = statement.sql
+        this.#shared.countTexts.set(link, { guard, sql: text })
+      }
+      const sql = text
+      const counted = await this.#statement(() => db.raw(sql, [bindKey(source), bindKey(source)]))
       return Number(rowsOf(dialect.name, counted)[0]?.count ?? 0)
     }
     const rows = await this.#statement<Row[]>(() => this.#targetsQuery(db, input, false).count({ count: '*' }))

@@ -253,13 +253,15 @@ export class MemoryAdapter implements RelationAdapter {
     })
   }
 
-  async deleteLinks({ link, source, targets, mirror }: DeleteLinksInput): Promise<number> {
+  async deleteLinks({ link, source, targets, mirror, keep }: DeleteLinksInput): Promise<number> {
     return this.#statement((log) => {
       const join = this.#join(link)
       const wanted = targets === undefined ? undefined : new Set<unknown>(targets)
+      const kept = targets === undefined && keep !== undefined ? new Set<unknown>(keep) : undefined
       const doomed = new Set<number>()
       for (const id of join.idsWhere(link.sourceColumn, source)) {
-        if (wanted === undefined || wanted.has((join.rows.get(id)!)[link.targetColumn])) doomed.add(id)
+        const target = join.rows.get(id)![link.targetColumn]
+        if (kept !== undefined ? !kept.has(target) : wanted === undefined || wanted.has(target)) doomed.add(id)
       }
       if (mirror) {
         for (const id of join.idsWhere(link.targetColumn, source)) {

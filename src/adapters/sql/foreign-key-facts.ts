@@ -57,13 +57,13 @@ export class ForeignKeyFactsCache {
    */
   async countGuard(link: LinkSpec, readRow: (query: SqlFragment) => Promise<Readonly<Record<string, unknown>> | undefined>, inTransaction: boolean): Promise<string | false> {
     const facts = await this.get(link, readRow)
-    const { integrityQuery, countGuard } = this.#dialect
-    if (integrityQuery === undefined || countGuard === undefined) return facts.count
+    const dialect = this.#dialect
+    if (dialect.integrityQuery === undefined || dialect.countGuard === undefined) return facts.count
     if (facts.count === false || inTransaction) return false
     let checked = this.#integrity.get(link)
     if (checked === undefined || ++checked.uses >= SQLITE_RECHECK_EVERY) {
-      const row = await readRow(integrityQuery(link, checked?.row))
-      checked = { row, uses: 0, guard: countGuard(row) }
+      const row = await readRow(dialect.integrityQuery(link, checked?.row))
+      checked = { row, uses: 0, guard: dialect.countGuard(row) }
       this.#integrity.set(link, checked)
     }
     return checked.guard

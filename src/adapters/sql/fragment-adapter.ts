@@ -387,13 +387,19 @@ export class FragmentAdapter<H> implements RelationAdapter {
   }
 
   async deleteLinks(input: DeleteLinksInput): Promise<number> {
-    const { link, source, targets, mirror } = input
+    const { link, source, targets, mirror, keep } = input
     const db = this.#executor()
     const { dialect } = this.#shared
     const { sourceColumn, targetColumn } = link
     const remove = async (where: SqlFragment): Promise<number> => {
       const result = await this.#alone(db, () => this.#statement(db, joinFragments([fragment('DELETE FROM ?? WHERE ', link.table), where], '')))
       return result.affected ?? 0
+    }
+    if (targets === undefined && keep !== undefined && !mirror) {
+      // set()'s one DELETE: the list travels whole (one parameter on SQLite and PostgreSQL, the
+      // only databases whose foreign keys throughline trusts), since NOT IN cannot be cut up.
+      const kept = dialect.keysIn(targetColumn, keep, link.target.keyType)
+      return remove(and(dialect.keysIn(sourceColumn, [source], link.source.keyType), joinFragments([fragment('NOT ('), kept, fragment(')')], '')))
     }
     if (targets === undefined) {
       const forward = dialect.keysIn(sourceColumn, [source], link.source.keyType)

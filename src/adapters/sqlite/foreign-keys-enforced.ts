@@ -6,7 +6,7 @@ import type { LinkSpec } from '../../adapter/relation-adapter.js'
  * and `version`, the schema version it was read at. Refused when the connection enforces foreign
  * keys (`PRAGMA foreign_keys`, per connection: off by default in SQLite, on in better-sqlite3's
  * build) and the join table has a one-column foreign key from each key column to its table's
- * key. Read from the schema SQLite keeps in memory (the `pragma_*` table-valued functions).
+ * key, none of them deferred (`INITIALLY DEFERRED`), as PostgreSQL's guard asks. Read from the schema SQLite keeps in memory (the `pragma_*` table-valued functions).
  *
  * `sql` has only `?` placeholders (values, no identifiers), in the order of `bindings`.
  */
@@ -21,11 +21,14 @@ export function sqliteForeignKeysQuery(link: LinkSpec): { readonly sql: string; 
   return {
     sql:
       'SELECT ((SELECT foreign_keys FROM pragma_foreign_keys()) = 1 AND ' +
+      // A deferred foreign key (Django declares its own DEFERRABLE INITIALLY DEFERRED) refuses a
+      // row only at COMMIT, which set()'s transaction cannot take back on every driver: read first.
+      "NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE AND sql LIKE '%INITIALLY DEFERRED%') AND " +
       '(SELECT count(DISTINCT lower(f."from")) FROM pragma_foreign_key_list(?) AS f WHERE ' +
       // Composite foreign keys do not count: each side needs a key of its own.
       'NOT EXISTS (SELECT 1 FROM pragma_foreign_key_list(?) AS g WHERE g.id = f.id AND g.seq > 0) AND ' +
       `(${references} OR ${references})) = 2) AS enforced, (SELECT schema_version FROM pragma_schema_version()) AS version`,
-    bindings: [link.table, link.table, ...side(link.sourceColumn, link.source), ...side(link.targetColumn, link.target)],
+    bindings: [link.table, link.table, link.table, ...side(link.sourceColumn, link.source), ...side(link.targetColumn, link.target)],
   }
 }
 
@@ -59,10 +62,10 @@ export const SQLITE_RECHECK_EVERY = 1000
  * connection has `PRAGMA foreign_keys` on, so a row written before, or by another connection
  * without it, may point at nothing. One row: `orphans`, the rows of the join table whose foreign
  * keys point at no row (`PRAGMA foreign_key_check`, a scan of the table; 0 without scanning when
- * `previous` was clean and neither the schema nor the data has changed since), `deferred` (1 when
- * the table declares a deferred foreign key), `target_not_null` (1 when the target column is
- * declared NOT NULL), and the `schema_version` and `data_version` it was
- * read at (`data_version` changes when another connection commits, and only then).
+ * `previous` was clean and neither the schema nor the data has changed since),
+ * `target_not_null` (1 when the target column is declared NOT NULL), and the `schema_version`
+ * and `data_version` it was read at (`data_version` changes when another connection commits,
+ * and only then).
  */
 export function sqliteIntegrityQuery(link: LinkSpec, previous?: Readonly<Record<string, unknown>>): { readonly sql: string; readonly bindings: unknown[] } {
   const clean = previous !== undefined && Number(previous.orphans) === 0
@@ -72,10 +75,9 @@ export function sqliteIntegrityQuery(link: LinkSpec, previous?: Readonly<Record<
   return {
     sql:
       `SELECT CASE WHEN ${unchanged} THEN 0 ELSE (SELECT count(*) FROM pragma_foreign_key_check(?)) END AS orphans, ` +
-      "EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE AND sql LIKE '%DEFERRED%') AS deferred, " +
       'EXISTS (SELECT 1 FROM pragma_table_info(?) AS c WHERE c.name = ? COLLATE NOCASE AND c."notnull" = 1) AS target_not_null, ' +
       '(SELECT schema_version FROM pragma_schema_version()) AS schema_version, (SELECT data_version FROM pragma_data_version()) AS data_version',
-    bindings: [link.table, link.table, link.table, link.targetColumn],
+    bindings: [link.table, link.table, link.targetColumn],
   }
 }
 
@@ -83,12 +85,13 @@ export function sqliteIntegrityQuery(link: LinkSpec, previous?: Readonly<Record<
  * From the row of {@link sqliteIntegrityQuery}: `false`, or what a count of the join table alone
  * checks once per statement: foreign keys on, and neither the schema nor (from another
  * connection) the data changed since the check found every link row's rows. Writes on the same
- * connection keep it, since they are checked. Used outside transactions only: a deferred foreign
- * key lets a transaction see its own unchecked rows.
+ * connection keep it, since they are checked. Used outside transactions only, where every statement
+ * committed has passed its checks, deferred or not: a deferred foreign key lets a transaction
+ * see its own unchecked rows (Django declares its foreign keys DEFERRABLE INITIALLY DEFERRED).
  */
 export function sqliteCountGuard(row: Readonly<Record<string, unknown>> | undefined): string | false {
   // A NULL target (ON DELETE SET NULL) is no orphan but joins no row: the target column must be NOT NULL.
-  if (row === undefined || Number(row.orphans) !== 0 || Number(row.deferred) !== 0 || Number(row.target_not_null) !== 1) return false
+  if (row === undefined || Number(row.orphans) !== 0 || Number(row.target_not_null) !== 1) return false
   return (
     `((SELECT foreign_keys FROM pragma_foreign_keys()) = 1 AND (SELECT schema_version FROM pragma_schema_version()) = ${integer(row.schema_version)} ` +
     `AND (SELECT data_version FROM pragma_data_version()) = ${integer(row.data_version)})`

@@ -59,23 +59,27 @@ export function statementBudgetsConformance(options: ConformanceOptions): void {
       assert.equal(await manager.count(), 0)
     })
 
-    it('sets in one read, at most one delete and at most one insert', async () => {
+    it('sets in one read, at most one delete and at most one insert, or a delete and an insert where foreign keys are enforced', async () => {
       const ctx = context()
       const { pubs, a1 } = await seed(ctx)
       const manager = ctx.bind(publications).of(a1)
+      // Where the database refuses a link to a missing row, set() reads nothing: a DELETE of the
+      // links not in the list and an INSERT of the list (a DELETE alone for set([])).
+      const trusted = (await ctx.addStatements(publications)) === 1
+      const budget = (read: number, writes: number, empty = false): number => (trusted ? (empty ? 1 : 2) : read + writes)
       // Only new targets: read and insert.
-      assert.equal(await ctx.statements(() => manager.set(pubs.slice(0, 20))), 2)
+      assert.equal(await ctx.statements(() => manager.set(pubs.slice(0, 20))), budget(1, 1))
       // Nothing changed: the read only.
-      assert.equal(await ctx.statements(() => manager.set(pubs.slice(0, 20))), 1)
-      assert.equal(await ctx.statements(() => manager.set(pubs.slice(0, 20).map((row) => String(row.id)))), 1)
+      assert.equal(await ctx.statements(() => manager.set(pubs.slice(0, 20))), budget(1, 0))
+      assert.equal(await ctx.statements(() => manager.set(pubs.slice(0, 20).map((row) => String(row.id)))), budget(1, 0))
       // Some go and some come: read, delete, insert.
-      assert.equal(await ctx.statements(() => manager.set(pubs.slice(10, 40))), 3)
+      assert.equal(await ctx.statements(() => manager.set(pubs.slice(10, 40))), budget(1, 2))
       // Only some go: read and delete.
-      assert.equal(await ctx.statements(() => manager.set(pubs.slice(10, 30))), 2)
+      assert.equal(await ctx.statements(() => manager.set(pubs.slice(10, 30))), budget(1, 1))
       assert.deepEqual(new Set(await manager.ids()), new Set(pubs.slice(10, 30).map((row) => row.id)))
       // Everything goes.
-      assert.equal(await ctx.statements(() => manager.set([])), 2)
-      assert.equal(await ctx.statements(() => manager.set([])), 1)
+      assert.equal(await ctx.statements(() => manager.set([])), budget(1, 1, true))
+      assert.equal(await ctx.statements(() => manager.set([])), budget(1, 0, true))
       assert.equal(await manager.count(), 0)
     })
 
