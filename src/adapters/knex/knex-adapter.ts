@@ -48,6 +48,7 @@ import { ForeignKeyFactsCache, guardedLinkCount, guardedSqliteLinkCounts, type F
 import { ProbeRows } from '../sql/probe-rows.js'
 import { limitLiteral } from '../sql/limit-literal.js'
 import { keysJson } from '../sqlite/keys-json.js'
+import { PreparedSqlite } from './prepared-sqlite.js'
 import { toStorageError } from '../sql/to-storage-error.js'
 import { conditionBinds, linkUuidColumns, uuidColumns } from '../sql/uuid-columns.js'
 
@@ -90,6 +91,8 @@ interface Shared {
   readonly log: AdapterLogger | undefined
   /** What {@link KnexAdapter.foreignKeysEnforced} read, per join table. */
   readonly foreignKeys: ForeignKeyFactsCache
+  /** On better-sqlite3: runs the statements prepared once per connection (knex prepares each again). */
+  readonly prepared: PreparedSqlite | undefined
   /** The text of countTargets' guarded count, per join table, with the guard it was built for. */
   readonly countTexts: WeakMap<LinkSpec, { readonly guard: string; readonly sql: string }>
   statements: number
@@ -174,6 +177,7 @@ export class KnexAdapter implements RelationAdapter {
         log: adapterLogger(options.log, `knex(${dialect.name})`),
         foreignKeys: new ForeignKeyFactsCache(dialect),
         countTexts: new WeakMap(),
+        prepared: PreparedSqlite.applies(knex) ? new PreparedSqlite() : undefined,
         statements: 0,
       }
     }
@@ -709,11 +713,11 @@ export class KnexAdapter implements RelationAdapter {
   async #statement<R>(build: () => PromiseLike<unknown>): Promise<R> {
     this.#shared.statements++
     try {
-      const { log } = this.#shared
-      if (log === undefined) return (await build()) as R
+      const { log, prepared } = this.#shared
+      if (log === undefined && prepared === undefined) return (await build()) as R
       const query = build()
-      log({ type: 'statement', adapter: this.name, sql: sqlOf(query) })
-      return (await query) as R
+      log?.({ type: 'statement', adapter: this.name, sql: sqlOf(query) })
+      return (await (prepared === undefined ? query : prepared.run(query))) as R
     } catch (error) {
       throw toStorageError(this.name, this.#shared.dialect, error)
     }
