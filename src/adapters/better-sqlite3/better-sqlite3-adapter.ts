@@ -128,6 +128,12 @@ type InsertTriple = Pick<InsertTexts, 'one' | 'fromSource' | 'pairs'>
 
 const linkTexts = new WeakMap<LinkSpec, LinkTexts>()
 
+/** The text of the guarded count of a source's links (see countTargets), per link, with the guard it was built for. */
+const guardedCounts = new WeakMap<LinkSpec, { readonly guard: string; readonly sql: string }>()
+
+/** The text of a lookup of one linked target by its key, per link (`false`: its parameters are not the keys as given, as for UUID keys). */
+const keyLookups = new WeakMap<LinkSpec, string | false>()
+
 function textsOf(link: LinkSpec): LinkTexts {
   let texts = linkTexts.get(link)
   if (texts !== undefined) return texts
@@ -419,19 +425,40 @@ export class BetterSqlite3Adapter implements RelationAdapter {
   }
 
   async selectTargetKeys(input: SelectTargetsInput): Promise<Key[]> {
-    return this.#exec(() => this.#readKeys(targetsSql(input.link, input.source, input.query, 'keys'), input.link.target.keyType))
+    return this.#exec(() => {
+      const { link, source, query } = input
+      // exists(target) and filter({ pk }).exists(): one key, at most one row. The text depends
+      // on the link alone: built once, and kept where its parameters are the two keys as given.
+      const [only, ...others] = query.where
+      if (only?.column === link.target.primaryKey && only.op === 'exact' && others.length === 0 && query.exclude.length === 0 && query.orderBy.length === 0 && query.limit === 1 && !(query.offset !== undefined && query.offset > 0)) {
+        let text = keyLookups.get(link)
+        if (text === undefined) {
+          const built = targetsSql(link, source, query, 'keys')
+          text = built.parameters.length === 2 && built.parameters[0] === source && built.parameters[1] === only.value ? built.sql : false
+          keyLookups.set(link, text)
+        }
+        if (text !== false) return this.#readKeys({ sql: text, parameters: [source, only.value as SqliteValue] }, link.target.keyType)
+      }
+      return this.#readKeys(targetsSql(link, source, query, 'keys'), link.target.keyType)
+    })
   }
 
   async countTargets(input: SelectTargetsInput): Promise<number> {
     return this.#exec(() => {
       const { link, source, query } = input
-      const joined = targetsSql(link, source, query, 'count')
       const guard = query.where.length === 0 && query.exclude.length === 0 ? this.#countGuard(link) : false
-      if (guard === false) return this.#readCount(joined)
+      if (guard === false) return this.#readCount(targetsSql(link, source, query, 'count'))
       // Every link row has its target row while the guard holds: the join table's index alone.
-      // COUNT(*): the guard holds only for a NOT NULL target column (sqliteCountGuard).
-      const alone = `SELECT COUNT(*) FROM ${quote(link.table)} AS ${L} WHERE ${L}.${quote(link.sourceColumn)} = ?`
-      return this.#readCount({ sql: `SELECT CASE WHEN ${guard} THEN (${alone}) ELSE (${joined.sql}) END`, parameters: [source, ...joined.parameters] })
+      // COUNT(*): the guard holds only for a NOT NULL target column (sqliteCountGuard). The text
+      // depends on the link and the guard alone (the join, with no condition, binds the source
+      // alone): built once per guard.
+      let text = guardedCounts.get(link)
+      if (text?.guard !== guard) {
+        const alone = `SELECT COUNT(*) FROM ${quote(link.table)} AS ${L} WHERE ${L}.${quote(link.sourceColumn)} = ?`
+        text = { guard, sql: `SELECT CASE WHEN ${guard} THEN (${alone}) ELSE (${targetsSql(link, source, query, 'count').sql}) END` }
+        guardedCounts.set(link, text)
+      }
+      return this.#readCount({ sql: text.sql, parameters: [source, source] })
     })
   }
 

@@ -12,7 +12,10 @@ export type RowMode = 'objects' | 'raw' | 'pluck'
 export class StatementCache {
   readonly #database: SqliteDatabase
   readonly #size: number
-  readonly #statements = new Map<string, SqliteStatement>()
+  // One map per row mode, keyed by the text itself: a key made of mode and text would be a new
+  // string to build and hash on every call.
+  readonly #statements: Record<RowMode, Map<string, SqliteStatement>> = { objects: new Map(), raw: new Map(), pluck: new Map() }
+  #count = 0
 
   constructor(database: SqliteDatabase, size: number) {
     this.#database = database
@@ -21,14 +24,20 @@ export class StatementCache {
 
   /** The prepared statement for `sql`, compiled on first use. */
   get(sql: string, mode: RowMode = 'objects'): SqliteStatement {
-    const key = mode === 'objects' ? sql : `${mode}\u0000${sql}`
-    let statement = this.#statements.get(key)
+    const statements = this.#statements[mode]
+    let statement = statements.get(sql)
     if (statement === undefined) {
       statement = this.#database.prepare(sql)
       if (mode === 'raw') statement.raw(true)
       else if (mode === 'pluck') statement.pluck(true)
-      if (this.#statements.size >= this.#size) this.#statements.delete(this.#statements.keys().next().value!)
-      this.#statements.set(key, statement)
+      if (this.#count >= this.#size) {
+        // Full: forget the oldest text of this mode (or of any mode, when this one has none).
+        const oldest = statements.size > 0 ? statements : Object.values(this.#statements).find((map) => map.size > 0)!
+        oldest.delete(oldest.keys().next().value!)
+        this.#count--
+      }
+      statements.set(sql, statement)
+      this.#count++
     }
     return statement
   }
