@@ -706,3 +706,43 @@ for (const target of knexTargets) {
     })
   })
 }
+
+describe('KnexAdapter on better-sqlite3', () => {
+  it('prepares each statement text once per connection, and knex still reports every statement', async () => {
+    const db = knex({ client: 'better-sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true, pool: { min: 1, max: 1 } })
+    try {
+      const connection = (await db.client.acquireConnection()) as { prepare: (sql: string) => unknown; exec: (sql: string) => void }
+      db.client.releaseConnection(connection)
+      connection.exec(`
+        CREATE TABLE kx_post (id integer PRIMARY KEY, title text);
+        CREATE TABLE kx_tag (id integer PRIMARY KEY, name text);
+        CREATE TABLE ${postTags.link.table} (id integer PRIMARY KEY, ${postTags.link.sourceColumn} integer NOT NULL REFERENCES kx_post (id), ${postTags.link.targetColumn} integer NOT NULL REFERENCES kx_tag (id), UNIQUE (${postTags.link.sourceColumn}, ${postTags.link.targetColumn}));
+        INSERT INTO kx_post VALUES (1, 'a');
+        INSERT INTO kx_tag VALUES (1, 'x'), (2, 'y');
+      `)
+      const prepared: string[] = []
+      const prepare = connection.prepare.bind(connection)
+      connection.prepare = (sql: string) => {
+        prepared.push(sql)
+        return prepare(sql)
+      }
+      const reported: string[] = []
+      db.on('query', (query: { sql: string }) => reported.push(query.sql))
+      const adapter = new KnexAdapter(db)
+      const tags = postTags.using(adapter).of(1)
+      for (let round = 0; round < 10; round++) await tags.toggle(round % 2 === 0 ? 1 : 2)
+      expect(await tags.count()).toBe(2)
+      expect(await tags.toggle(2)).toBe(false)
+      // Each toggle a DELETE, and an INSERT when nothing was deleted (6 of 10): 16 statements, then the
+      // count and a DELETE. Each text prepared once (the catalog reads go through knex).
+      expect(adapter.statementCount).toBe(18)
+      expect(prepared.filter((sql) => /^\s*delete/i.test(sql))).toHaveLength(1)
+      expect(prepared.filter((sql) => /^\s*insert/i.test(sql))).toHaveLength(1)
+      expect(prepared).toHaveLength(new Set(prepared).size)
+      expect(reported.filter((sql) => /^\s*delete/i.test(sql))).toHaveLength(11)
+      expect(reported.filter((sql) => /^\s*insert/i.test(sql))).toHaveLength(6)
+    } finally {
+      await db.destroy()
+    }
+  })
+})
