@@ -29,6 +29,14 @@ import { inTransaction, READ_THEN_WRITE, storageCall, WRITE } from './storage-ca
 const LINKED_AMONG_AS_QUERY = 1000
 
 /**
+ * Each adapter's answer to `foreignKeysEnforced`, per link, as the adapter gave it once: the
+ * adapters remember it for good (a catalog read per join table), so the manager may too, and
+ * spare the two awaits of asking again on every add() (a like button's add is a few
+ * microseconds in all).
+ */
+const enforcedAnswers = new WeakMap<RelationAdapter, WeakMap<LinkSpec, boolean>>()
+
+/**
  * A target: a whole row of the target model, or a raw key. Keys given as strings are coerced
  * (`"3"` is the integer key 3).
  *
@@ -157,7 +165,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     let alone = false
     try {
       // (A required through value left out goes the long way: it is an error only when a key is new.)
-      alone = through.missing.length === 0 && this.#mayInsertAlone(keys) && (await this.#foreignKeysEnforced())
+      alone = through.missing.length === 0 && this.#mayInsertAlone(keys) && (this.#knownEnforced() ?? (await this.#foreignKeysEnforced()))
       if (alone) {
         // The database's foreign keys refuse a missing row, and the unique pair skips a linked
         // one: one INSERT says it all. A refused row fails the whole statement (nothing written),
@@ -187,10 +195,20 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     return !core.events.active && link.unique && !adapter.inTransaction && adapter.foreignKeysEnforced !== undefined && keys.length <= LONE_INSERT_KEYS
   }
 
-  /** The adapter's answer (read once from the catalog, then remembered by the adapter). */
-  #foreignKeysEnforced(): Promise<boolean> {
+  /** The adapter's answer (read once from the catalog, then remembered by the adapter, and by {@link enforcedAnswers}). */
+  async #foreignKeysEnforced(): Promise<boolean> {
     const { adapter, link } = this.#context
-    return storageCall(adapter, () => adapter.foreignKeysEnforced?.(link) ?? Promise.resolve(false))
+    const enforced = await storageCall(adapter, () => adapter.foreignKeysEnforced?.(link) ?? Promise.resolve(false))
+    let answers = enforcedAnswers.get(adapter)
+    if (answers === undefined) enforcedAnswers.set(adapter, (answers = new WeakMap()))
+    answers.set(link, enforced)
+    return enforced
+  }
+
+  /** The answer {@link RelatedManager.#foreignKeysEnforced} had from this adapter, without waiting for it. */
+  #knownEnforced(): boolean | undefined {
+    const { adapter, link } = this.#context
+    return enforcedAnswers.get(adapter)?.get(link)
   }
 
   /**
@@ -232,7 +250,7 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     if (options.clear !== true && through.missing.length === 0 && !core.symmetrical && this.#mayInsertAlone(keys)) {
       let alone = false
       try {
-        alone = await this.#foreignKeysEnforced()
+        alone = this.#knownEnforced() ?? (await this.#foreignKeysEnforced())
         if (alone) {
           // Nothing to tell a listener, and foreign keys that refuse a missing row: no read. One
           // DELETE of the links not in the list, one INSERT of the list (the unique pair skips the
