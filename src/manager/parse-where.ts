@@ -128,8 +128,16 @@ export interface ColumnScope {
 
 /** The scope of a model's own table. */
 export function modelScope(model: AnyModel): ColumnScope {
-  return { name: model.name, columns: model.columns, primaryKey: model.primaryKey, keys: new Map([[model.primaryKey, model]]) }
+  // Read-only and the same for every call on a model: made once (a filter() per like button).
+  let scope = scopes.get(model)
+  if (scope === undefined) {
+    scope = { name: model.name, columns: model.columns, primaryKey: model.primaryKey, keys: new Map([[model.primaryKey, model]]) }
+    scopes.set(model, scope)
+  }
+  return scope
 }
+
+const scopes = new WeakMap<AnyModel, ColumnScope>()
 
 /** Resolves a column name of a scope for a query, or throws. `pk` names the primary key. */
 export function resolveColumn(scope: ColumnScope, name: string, context: string): string {
