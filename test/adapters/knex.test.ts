@@ -727,7 +727,9 @@ describe('KnexAdapter on better-sqlite3', () => {
         return prepare(sql)
       }
       const reported: string[] = []
+      const answered: string[] = []
       db.on('query', (query: { sql: string }) => reported.push(query.sql))
+      db.on('query-response', (_response: unknown, query: { sql: string }) => answered.push(query.sql))
       const adapter = new KnexAdapter(db)
       const tags = postTags.using(adapter).of(1)
       for (let round = 0; round < 10; round++) await tags.toggle(round % 2 === 0 ? 1 : 2)
@@ -741,6 +743,13 @@ describe('KnexAdapter on better-sqlite3', () => {
       expect(prepared).toHaveLength(new Set(prepared).size)
       expect(reported.filter((sql) => /^\s*delete/i.test(sql))).toHaveLength(11)
       expect(reported.filter((sql) => /^\s*insert/i.test(sql))).toHaveLength(6)
+      expect(answered).toEqual(reported)
+      // In a transaction of yours, knex runs the statements (and refuses them once it is over).
+      const trx = await db.transaction()
+      const inside = postTags.using(new KnexAdapter(trx)).of(1)
+      expect(await inside.ids()).toEqual([1])
+      await trx.commit()
+      await expect(inside.ids()).rejects.toThrow()
     } finally {
       await db.destroy()
     }

@@ -75,6 +75,21 @@ describe.skipIf(target?.enabled !== true)('add() in one INSERT where PostgreSQL 
         })
       }
 
+      it('draws no id of a serial column for pairs already linked (re-add, unchanged set)', async () => {
+        await db.raw('DROP TABLE pf_likes')
+        await db.raw('CREATE TABLE pf_likes (id serial PRIMARY KEY, user_id integer NOT NULL REFERENCES pf_users (id), item_id integer NOT NULL REFERENCES pf_items (id), UNIQUE (user_id, item_id))')
+        const manager = likes.using(way.adapter()).of(1)
+        await manager.add([1, 2])
+        for (let round = 0; round < 3; round++) {
+          await manager.add([1, 2])
+          await manager.add([2])
+          await manager.set([1, 2])
+        }
+        await manager.add([3])
+        const ids = (await db('pf_likes').orderBy('id').pluck('id')) as number[]
+        expect(ids).toEqual([1, 2, 3])
+      })
+
       it('adds new and linked targets in one statement each', async () => {
         const adapter = way.adapter()
         const manager = likes.using(adapter).of(1)

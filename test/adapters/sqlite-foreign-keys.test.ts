@@ -24,6 +24,7 @@ const JOIN_TABLES = {
   'foreign keys on both columns': 'user_id integer NOT NULL REFERENCES users (id) ON DELETE CASCADE, item_id integer NOT NULL REFERENCES items',
   'no foreign key': 'user_id integer NOT NULL, item_id integer NOT NULL',
   "deferred foreign keys (Django's)": 'user_id integer NOT NULL REFERENCES users (id) DEFERRABLE INITIALLY DEFERRED, item_id integer NOT NULL REFERENCES items (id) DEFERRABLE INITIALLY DEFERRED',
+  'a deferred foreign key written over two lines': 'user_id integer NOT NULL REFERENCES users (id), item_id integer NOT NULL REFERENCES items (id) deferrable initially\n  deferred',
   'a foreign key on one column only': 'user_id integer NOT NULL REFERENCES users (id), item_id integer NOT NULL',
   'a foreign key to another column': 'user_id integer NOT NULL REFERENCES users (id), item_id integer NOT NULL REFERENCES items (title)',
   'a composite foreign key': 'user_id integer NOT NULL, item_id integer NOT NULL, FOREIGN KEY (user_id, item_id) REFERENCES pairs (a, b)',

@@ -35,9 +35,10 @@ import { connectionState, type ConnectionState, type RowMode } from './connectio
 import { describeBetterSqlite3Table } from './describe-table.js'
 import type { SqliteDatabase, SqliteStatement, SqliteValue } from './sqlite-database.js'
 import { keysJson, pairsJson } from '../sqlite/keys-json.js'
-import { SQLITE_RECHECK_EVERY, sqliteCountGuard, sqliteEnforcedGuard, sqliteForeignKeysQuery, sqliteIntegrityQuery } from '../sqlite/foreign-keys-enforced.js'
+import { sqliteCountGuard, sqliteEnforcedGuard, sqliteForeignKeysQuery, sqliteIntegrityQuery } from '../sqlite/foreign-keys-enforced.js'
 import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
 import { CONFLICT_ADVICE } from '../sql/to-storage-error.js'
+import { recheckEvery, type IntegrityCheck } from '../sql/foreign-key-facts.js'
 import { bindValue, countLinksSql, guardedCountLinksSql, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, RANK, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
 import { splitLinkedRow, throughAliases } from '../sql/linked-row.js'
 
@@ -79,7 +80,7 @@ interface Shared {
   /** What {@link BetterSqlite3Adapter.foreignKeysEnforced} read, per join table: the INSERT's guard, or false. */
   readonly enforced: WeakMap<LinkSpec, string | false>
   /** The last integrity check of each join table (see #countGuard), and how many counts have trusted it. */
-  readonly integrity: WeakMap<LinkSpec, { readonly row: Record<string, unknown> | undefined; uses: number; readonly guard: string | false }>
+  readonly integrity: WeakMap<LinkSpec, IntegrityCheck>
   statements: number
 }
 
@@ -614,8 +615,9 @@ export class BetterSqlite3Adapter implements RelationAdapter {
    * The guard of a count of `link`'s join table alone, or false: foreign keys enforced (as
    * {@link BetterSqlite3Adapter.foreignKeysEnforced} reads them), no transaction open (a
    * deferred foreign key lets one see its own unchecked rows), and no orphan row found by
-   * `sqliteIntegrityQuery`, run on the first count and again every {@link SQLITE_RECHECK_EVERY}
-   * counts (a scan only when another connection has written since). Catalog reads, not counted.
+   * `sqliteIntegrityQuery`, run on the first count and again every 1 000 counts or more
+   * (`recheckEvery`; a scan only when another connection has written since). Catalog reads,
+   * not counted.
    */
   #countGuard(link: LinkSpec): string | false {
     const { database, enforced, integrity } = this.#shared
@@ -628,10 +630,10 @@ export class BetterSqlite3Adapter implements RelationAdapter {
     }
     if (known === false) return false
     let checked = integrity.get(link)
-    if (checked === undefined || ++checked.uses >= SQLITE_RECHECK_EVERY) {
+    if (checked === undefined || ++checked.uses >= checked.every) {
       const { sql, bindings } = sqliteIntegrityQuery(link, checked?.row)
       const row = (database.prepare(sql).all(...bindings) as Record<string, unknown>[])[0]
-      checked = { row, uses: 0, guard: sqliteCountGuard(row) }
+      checked = { row, uses: 0, every: recheckEvery(checked, row), guard: sqliteCountGuard(row) }
       integrity.set(link, checked)
     }
     return checked.guard

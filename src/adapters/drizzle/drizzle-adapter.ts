@@ -173,6 +173,8 @@ function drizzleDriver(dialect: SqlDialect, root: DrizzleLike): SqlDriver<Handle
     }
     return {
       ...base,
+      // better-sqlite3's one Database: the same connection for good.
+      oneConnection: () => Promise.resolve(true),
       // A transaction of the caller's own, begun on the connection (`BEGIN`): open while no
       // transaction of ours holds the connection. Calls then take savepoints inside it.
       isTransaction: (handle) => !handle.own && connection.free && database.inTransaction,

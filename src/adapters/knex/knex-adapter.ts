@@ -94,7 +94,7 @@ interface Shared {
   /** On better-sqlite3: runs the statements prepared once per connection (knex prepares each again). */
   readonly prepared: PreparedSqlite | undefined
   /** The text of countTargets' guarded count, per join table, with the guard it was built for. */
-  readonly countTexts: WeakMap<LinkSpec, { readonly guard: string; readonly sql: string }>
+  readonly countTexts: WeakMap<LinkSpec, { readonly guard: string; readonly condition: string; readonly sql: string }>
   statements: number
 }
 
@@ -437,15 +437,16 @@ export class KnexAdapter implements RelationAdapter {
       // Every link row has its target row (see countGuard): the join table's index alone, while
       // that holds. The text is the same for every source of the link (two bindings, the source
       // twice): built once per guard with knex's builder, then sent as it is.
+      // The source's condition is part of the key: on PostgreSQL a key beyond 32 bits is cast.
+      const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, [bindKey(source)], link.source.keyType)
       const known = this.#shared.countTexts.get(link)
-      let text = known?.guard === guard ? known.sql : undefined
+      let text = known?.guard === guard && known.condition === sourceCondition.sql ? known.sql : undefined
       if (text === undefined) {
         const joined = this.#targetsQuery(db, input, false).count({ count: '*' }).toSQL()
-        const sourceCondition = dialect.keysIn(`${L}.${link.sourceColumn}`, [bindKey(source)], link.source.keyType)
         const statement = db.raw(...raw(guardedLinkCount(guard, link, L, sourceCondition, { sql: joined.sql, bindings: [...joined.bindings] }, dialect.integrityQuery !== undefined))).toSQL()
         if (statement.bindings.length !== 2) throw new StorageError(this.name, `the count of ${link.table} has ${String(statement.bindings.length)} bindings, not 2.`)
         text = statement.sql
-        this.#shared.countTexts.set(link, { guard, sql: text })
+        this.#shared.countTexts.set(link, { guard, condition: sourceCondition.sql, sql: text })
       }
       const sql = text
       const counted = await this.#statement(() => db.raw(sql, [bindKey(source), bindKey(source)]))
@@ -670,10 +671,11 @@ export class KnexAdapter implements RelationAdapter {
   #countGuard(link: LinkSpec): Promise<string | false> {
     const { dialect, root } = this.#shared
     if (dialect.countGuard === undefined) return Promise.resolve(false)
-    // SQLite's guard compares PRAGMA data_version, which each connection numbers its own way,
-    // with the value one connection read: only a pool of one connection (knex's default for
-    // SQLite) may trust it.
-    if (dialect.name === 'sqlite' && (root as { client?: { pool?: { max?: unknown } } }).client?.pool?.max !== 1) return Promise.resolve(false)
+    // SQLite's guard compares PRAGMA data_version, which each connection numbers its own way
+    // (a new one starts again at 1), with the value one connection read: only a pool that keeps
+    // one connection for good (knex's default for SQLite: min 1, max 1) may trust it.
+    const pool = (root as { client?: { pool?: { min?: unknown; max?: unknown } } }).client?.pool
+    if (dialect.name === 'sqlite' && (pool?.min !== 1 || pool.max !== 1)) return Promise.resolve(false)
     return this.#shared.foreignKeys.countGuard(link, (query) => this.#catalogRow(query), this.inTransaction)
   }
 

@@ -110,6 +110,13 @@ function kyselyDriver(dialect: SqlDialect): SqlDriver<AnyKysely> {
     transaction(root, serializable, work) {
       return (serializable ? root.transaction().setIsolationLevel('serializable') : root.transaction()).execute(work)
     },
+    // Kysely's own SqliteDialect holds one connection for good (its SqliteConnection); a
+    // third-party dialect on Kysely's SqliteAdapter (libSQL, D1) may not, and is not trusted.
+    oneConnection: (root) =>
+      root
+        .getExecutor()
+        .provideConnection((connection) => Promise.resolve((connection as { constructor?: { name?: unknown } }).constructor?.name === 'SqliteConnection'))
+        .catch(() => false),
   }
 }
 

@@ -23,7 +23,7 @@ const NO_FACTS: ForeignKeyFacts = { insert: false, count: false }
 export class ForeignKeyFactsCache {
   readonly #dialect: SqlDialect
   readonly #facts = new WeakMap<LinkSpec, ForeignKeyFacts>()
-  readonly #integrity = new WeakMap<LinkSpec, { readonly row: Readonly<Record<string, unknown>> | undefined; uses: number; readonly guard: string | false }>()
+  readonly #integrity = new WeakMap<LinkSpec, IntegrityCheck>()
 
   constructor(dialect: SqlDialect) {
     this.#dialect = dialect
@@ -61,9 +61,10 @@ export class ForeignKeyFactsCache {
     if (dialect.integrityQuery === undefined || dialect.countGuard === undefined) return facts.count
     if (facts.count === false || inTransaction) return false
     let checked = this.#integrity.get(link)
-    if (checked === undefined || ++checked.uses >= SQLITE_RECHECK_EVERY) {
-      const row = await readRow(dialect.integrityQuery(link, checked?.row))
-      checked = { row, uses: 0, guard: dialect.countGuard(row) }
+    if (checked === undefined || ++checked.uses >= checked.every) {
+      // A driver that refuses the check (a SQLite-like service without the pragma) gets the join.
+      const row = await readRow(dialect.integrityQuery(link, checked?.row)).catch(() => undefined)
+      checked = { row, uses: 0, every: recheckEvery(checked, row), guard: dialect.countGuard(row) }
       this.#integrity.set(link, checked)
     }
     return checked.guard
@@ -74,6 +75,25 @@ export class ForeignKeyFactsCache {
     const guard = this.#facts.get(link)?.insert
     return typeof guard === 'string' ? guard : undefined
   }
+}
+
+/** The last integrity check of a join table, how many counts have trusted it, and after how many to check again. */
+export interface IntegrityCheck {
+  readonly row: Readonly<Record<string, unknown>> | undefined
+  uses: number
+  readonly every: number
+  readonly guard: string | false
+}
+
+/**
+ * After how many counts to check a join table again: {@link SQLITE_RECHECK_EVERY}, doubled
+ * each time the data had changed since the check before (another connection keeps writing: each
+ * check then scans the table, and its answer is soon stale again), up to a thousand times that.
+ */
+export function recheckEvery(previous: IntegrityCheck | undefined, row: Readonly<Record<string, unknown>> | undefined): number {
+  if (previous === undefined) return SQLITE_RECHECK_EVERY
+  const moved = previous.row?.data_version !== row?.data_version || previous.row?.schema_version !== row?.schema_version
+  return moved ? Math.min(previous.every * 2, SQLITE_RECHECK_EVERY * 1000) : SQLITE_RECHECK_EVERY
 }
 
 /**

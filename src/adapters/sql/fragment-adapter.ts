@@ -89,6 +89,13 @@ export interface SqlDriver<H> {
    * statements run on.
    */
   transaction<R>(root: H, serializable: boolean, work: (trx: H) => Promise<R>): Promise<R>
+  /**
+   * On SQLite: whether every statement of `root` runs on one connection, the same for good
+   * (Kysely's `SqliteDialect`, Drizzle's better-sqlite3). A count of the join table alone
+   * trusts `PRAGMA data_version`, which each connection numbers its own way: without this, it
+   * joins the target table.
+   */
+  oneConnection?(root: H): Promise<boolean>
 }
 
 /** Options every fragment-based adapter takes. */
@@ -117,6 +124,8 @@ interface Shared<H> {
   readonly log: AdapterLogger | undefined
   /** What {@link FragmentAdapter.foreignKeysEnforced} read, per join table. */
   readonly foreignKeys: ForeignKeyFactsCache
+  /** The driver's `oneConnection` answer, asked once. */
+  oneConnection?: Promise<boolean>
   statements: number
   savepoints: number
 }
@@ -673,8 +682,13 @@ export class FragmentAdapter<H> implements RelationAdapter {
   }
 
   /** The guard of a count of the join table alone, or false (see ForeignKeyFactsCache.countGuard). */
-  #countGuard(link: LinkSpec): Promise<string | false> {
-    if (this.#shared.dialect.countGuard === undefined) return Promise.resolve(false)
+  async #countGuard(link: LinkSpec): Promise<string | false> {
+    const { dialect, driver, root } = this.#shared
+    if (dialect.countGuard === undefined) return false
+    if (dialect.name === 'sqlite') {
+      this.#shared.oneConnection ??= driver.oneConnection?.(root) ?? Promise.resolve(false)
+      if (!(await this.#shared.oneConnection)) return false
+    }
     return this.#shared.foreignKeys.countGuard(link, async (query) => (await this.#catalog(query.sql, query.bindings))[0], this.inTransaction)
   }
 

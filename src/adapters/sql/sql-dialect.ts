@@ -159,6 +159,17 @@ interface PairsSource {
    * could otherwise change.
    */
   readonly order: string
+  /**
+   * Leave out, before inserting, the pairs already linked (PostgreSQL): `ON CONFLICT DO
+   * NOTHING` alone would still draw the id column's `nextval()` for each of them, so that a
+   * re-add or an unchanged `set()` of N keys used up N ids of a serial column every time.
+   */
+  readonly skipLinked?: boolean
+}
+
+/** `AND NOT EXISTS` the link of the pair, for {@link PairsSource.skipLinked}. */
+function notLinked(link: LinkSpec, source: string, target: string): SqlFragment {
+  return { sql: ` AND NOT EXISTS (SELECT 1 FROM ?? AS lx WHERE ?? = ${source} AND ?? = ${target})`, bindings: [link.table, `lx.${link.sourceColumn}`, `lx.${link.targetColumn}`] }
 }
 
 /**
@@ -171,12 +182,13 @@ function pairsInsert(link: LinkSpec, extra: Readonly<Record<string, unknown>>, p
   const columns = placeholders(extraColumns.length + 2, '??')
   const values = extraColumns.map(() => ', ?').join('')
   const conflict = link.unique ? ' ON CONFLICT (??, ??) DO NOTHING' : ''
+  const skip = pairs.skipLinked === true && link.unique ? notLinked(link, pairs.source, pairs.target) : { sql: '', bindings: [] }
   return {
     sql:
       `INSERT INTO ?? (${columns}) SELECT ${pairs.source}, ${pairs.target}${values} FROM ${pairs.from} ` +
       // With `enforced` (evaluated once: it reads no row), the foreign keys check the rows
       // instead, and a missing one fails the statement rather than being skipped.
-      `WHERE ${enforced === undefined ? '' : `${enforced} OR `}(EXISTS (SELECT 1 FROM ?? AS ts WHERE ?? = ${pairs.source}) AND EXISTS (SELECT 1 FROM ?? AS tt WHERE ?? = ${pairs.target})) ` +
+      `WHERE (${enforced === undefined ? '' : `${enforced} OR `}(EXISTS (SELECT 1 FROM ?? AS ts WHERE ?? = ${pairs.source}) AND EXISTS (SELECT 1 FROM ?? AS tt WHERE ?? = ${pairs.target})))${skip.sql} ` +
       `ORDER BY ${pairs.order}${conflict}`,
     bindings: [
       link.table,
@@ -189,6 +201,7 @@ function pairsInsert(link: LinkSpec, extra: Readonly<Record<string, unknown>>, p
       `ts.${link.source.primaryKey}`,
       link.target.table,
       `tt.${link.target.primaryKey}`,
+      ...skip.bindings,
       ...(link.unique ? [link.sourceColumn, link.targetColumn] : []),
     ],
   }
@@ -219,16 +232,19 @@ function pgOnePairInsert(link: LinkSpec, [source, target]: readonly [Key, Key], 
   const insert = `INSERT INTO ?? (${columns}) SELECT ?::${sourceType}, ?::${targetType}${values}`
   const head = [link.table, link.sourceColumn, link.targetColumn, ...extraColumns, source, target, ...extraColumns.map((column) => extra[column])]
   const tail = link.unique ? [link.sourceColumn, link.targetColumn] : []
+  // A linked pair is left out before the INSERT (see PairsSource.skipLinked: no nextval() drawn).
+  const skip = link.unique ? notLinked(link, `?::${sourceType}`, `?::${targetType}`) : { sql: '', bindings: [] }
+  const skipBindings = link.unique ? [skip.bindings[0], skip.bindings[1], source, skip.bindings[2], target] : []
   if (enforced !== undefined) {
     // Trusting the foreign keys (while `enforced` holds): the pair as given, no join.
     return {
-      sql: `${insert} WHERE ${enforced} OR (EXISTS (SELECT 1 FROM ?? AS ts WHERE ?? = ?::${sourceType}) AND EXISTS (SELECT 1 FROM ?? AS tt WHERE ?? = ?::${targetType}))${conflict}`,
-      bindings: [...head, link.source.table, `ts.${link.source.primaryKey}`, source, link.target.table, `tt.${link.target.primaryKey}`, target, ...tail],
+      sql: `${insert} WHERE (${enforced} OR (EXISTS (SELECT 1 FROM ?? AS ts WHERE ?? = ?::${sourceType}) AND EXISTS (SELECT 1 FROM ?? AS tt WHERE ?? = ?::${targetType})))${skip.sql}${conflict}`,
+      bindings: [...head, link.source.table, `ts.${link.source.primaryKey}`, source, link.target.table, `tt.${link.target.primaryKey}`, target, ...skipBindings, ...tail],
     }
   }
   return {
-    sql: `${insert} FROM ?? AS ts, ?? AS tt WHERE ?? = ?::${sourceType} AND ?? = ?::${targetType}${conflict}`,
-    bindings: [...head, link.source.table, link.target.table, `ts.${link.source.primaryKey}`, source, `tt.${link.target.primaryKey}`, target, ...tail],
+    sql: `${insert} FROM ?? AS ts, ?? AS tt WHERE ?? = ?::${sourceType} AND ?? = ?::${targetType}${skip.sql}${conflict}`,
+    bindings: [...head, link.source.table, link.target.table, `ts.${link.source.primaryKey}`, source, `tt.${link.target.primaryKey}`, target, ...skipBindings, ...tail],
   }
 }
 
@@ -377,6 +393,7 @@ export const pgDialect: SqlDialect = {
     const sources = pairs.map(([source]) => source)
     const targets = pairs.map(([, target]) => target)
     return pairsInsert(link, extra, {
+      skipLinked: true,
       from: `unnest(?::${PG_ARRAY_TYPES[link.source.keyType]}, ?::${PG_ARRAY_TYPES[link.target.keyType]}) WITH ORDINALITY AS v(s, t, n)`,
       fromBindings: [sources, targets],
       source: 'v.s',

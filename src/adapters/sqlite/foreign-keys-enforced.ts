@@ -23,7 +23,9 @@ export function sqliteForeignKeysQuery(link: LinkSpec): { readonly sql: string; 
       'SELECT ((SELECT foreign_keys FROM pragma_foreign_keys()) = 1 AND ' +
       // A deferred foreign key (Django declares its own DEFERRABLE INITIALLY DEFERRED) refuses a
       // row only at COMMIT, which set()'s transaction cannot take back on every driver: read first.
-      "NOT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ? COLLATE NOCASE AND sql LIKE '%INITIALLY DEFERRED%') AND " +
+      // (GLOB on the upper-cased text: any spacing or case between the two words; sqlite_master,
+      // which every SQLite version has.)
+      "NOT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE AND upper(sql) GLOB '*INITIALLY*DEFERRED*') AND " +
       '(SELECT count(DISTINCT lower(f."from")) FROM pragma_foreign_key_list(?) AS f WHERE ' +
       // Composite foreign keys do not count: each side needs a key of its own.
       'NOT EXISTS (SELECT 1 FROM pragma_foreign_key_list(?) AS g WHERE g.id = f.id AND g.seq > 0) AND ' +
