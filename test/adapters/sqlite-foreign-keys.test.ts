@@ -204,6 +204,21 @@ for (const way of ways) {
       }
     })
 
+    it('refuses one missing target alone, and never stores it once foreign keys are off behind its back', async () => {
+      const adapter = await open('foreign keys on both columns')
+      const manager = likes.using(adapter).of(1)
+      await manager.add(1)
+      const error: unknown = await manager.add(99).catch((caught: unknown) => caught)
+      expect(isThroughlineError(error, 'M2M_TARGET_NOT_FOUND')).toBe(true)
+      database.pragma('foreign_keys = OFF')
+      await manager.add(98).catch(() => undefined)
+      await manager.add(2)
+      expect(linkRows(database)).toEqual([
+        { user_id: 1, item_id: 1 },
+        { user_id: 1, item_id: 2 },
+      ])
+    })
+
     it('never stores a link to a missing row after the join table is recreated without foreign keys', async () => {
       const adapter = await open('foreign keys on both columns')
       const manager = likes.using(adapter).of(1)

@@ -182,20 +182,26 @@ function insertTexts(link: LinkSpec, texts: LinkTexts, extra: readonly string[])
   const extraParameters = extra.map(() => ', ?').join('')
   // Only pairs whose source and target rows exist are inserted, foreign keys or not. The WHERE
   // clause also keeps SQLite from reading ON CONFLICT as a join constraint.
-  // With `enforced` (refuseMissing: evaluated once, it reads no row), the foreign keys check
-  // the rows instead, and a missing one fails the statement rather than being skipped.
-  const exists = (source: string, target: string, enforced = ''): string =>
-    ` WHERE ${enforced}(EXISTS (SELECT 1 FROM ${quote(link.source.table)} WHERE ${quote(link.source.primaryKey)} = ${source})` +
+  // With a guard (refuseMissing: evaluated once, it reads no row), the foreign keys check the
+  // rows instead, and a missing one fails the statement rather than being skipped.
+  const rowsExist = (source: string, target: string): string =>
+    `(EXISTS (SELECT 1 FROM ${quote(link.source.table)} WHERE ${quote(link.source.primaryKey)} = ${source})` +
     ` AND EXISTS (SELECT 1 FROM ${quote(link.target.table)} WHERE ${quote(link.target.primaryKey)} = ${target}))`
+  const exists = (source: string, target: string, guard?: string): string => ` WHERE ${guard === undefined ? '' : `${guard} OR `}${rowsExist(source, target)}`
   const conflict = link.unique ? ` ON CONFLICT (${quote(link.sourceColumn)}, ${quote(link.targetColumn)}) DO NOTHING` : ''
   const head = `INSERT INTO ${quote(link.table)} (${columns}) `
-  const texts3 = (enforced?: string): InsertTriple => ({
-    one: `${head}SELECT ?, ?${extraParameters}${exists('?', '?', enforced)}${conflict}`,
+  const texts3 = (guard?: string): InsertTriple => ({
+    // One pair: its two primary-key lookups first, the guard (two pragma reads) only when a row
+    // is missing: the same rows inserted or refused, for less work when both rows exist.
+    one:
+      guard === undefined
+        ? `${head}SELECT ?, ?${extraParameters}${exists('?', '?')}${conflict}`
+        : `${head}SELECT ?, ?${extraParameters} WHERE ${rowsExist('?', '?')} OR ${guard}${conflict}`,
     // In the order given (ids numbered alike, and index locks taken alike by concurrent calls).
-    fromSource: `${head}SELECT ?, value${extraParameters} FROM json_each(?)${exists('?', 'value', enforced)} ORDER BY key${conflict}`,
-    pairs: `${head}SELECT value ->> 0, value ->> 1${extraParameters} FROM json_each(?)${exists('value ->> 0', 'value ->> 1', enforced)} ORDER BY key${conflict}`,
+    fromSource: `${head}SELECT ?, value${extraParameters} FROM json_each(?)${exists('?', 'value', guard)} ORDER BY key${conflict}`,
+    pairs: `${head}SELECT value ->> 0, value ->> 1${extraParameters} FROM json_each(?)${exists('value ->> 0', 'value ->> 1', guard)} ORDER BY key${conflict}`,
   })
-  found = { ...texts3(), refusing: new Map(), withGuard: (guard) => texts3(`${guard} OR `) }
+  found = { ...texts3(), refusing: new Map(), withGuard: (guard) => texts3(guard) }
   texts.inserts.set(signature, found)
   return found
 }
