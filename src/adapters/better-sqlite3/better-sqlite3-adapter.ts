@@ -38,7 +38,7 @@ import { keysJson, pairsJson } from '../sqlite/keys-json.js'
 import { sqliteCountGuard, sqliteEnforcedGuard, sqliteForeignKeysQuery, sqliteIntegrityQuery } from '../sqlite/foreign-keys-enforced.js'
 import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
 import { CONFLICT_ADVICE } from '../sql/to-storage-error.js'
-import { recheckEvery, type IntegrityCheck } from '../sql/foreign-key-facts.js'
+import { integrityChecked, stillTrusted, type IntegrityCheck } from '../sql/foreign-key-facts.js'
 import { bindValue, countLinksSql, guardedCountLinksSql, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, RANK, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
 import { splitLinkedRow, throughAliases } from '../sql/linked-row.js'
 
@@ -604,15 +604,24 @@ export class BetterSqlite3Adapter implements RelationAdapter {
    * adapters; not counted as a statement (a catalog read, as describeTable's).
    */
   async foreignKeysEnforced(link: LinkSpec): Promise<boolean> {
+    return (await this.#exec(() => this.#enforcedGuard(link))) !== false
+  }
+
+  /** The INSERT's guard for `link`, or false (see foreignKeysEnforced): the catalog read once per join table. */
+  #enforcedGuard(link: LinkSpec): string | false {
     const { enforced } = this.#shared
-    const known = enforced.get(link)
-    if (known !== undefined) return known !== false
-    const guard = await this.#exec(() => {
+    let guard = enforced.get(link)
+    if (guard === undefined) {
       const { sql, bindings } = sqliteForeignKeysQuery(link)
-      return sqliteEnforcedGuard((this.#shared.database.prepare(sql).all(...bindings) as Record<string, unknown>[])[0])
-    })
-    enforced.set(link, guard)
-    return guard !== false
+      guard = sqliteEnforcedGuard(this.#catalogRow(sql, bindings))
+      enforced.set(link, guard)
+    }
+    return guard
+  }
+
+  /** A catalog read's one row (not counted as a statement). */
+  #catalogRow(sql: string, bindings: readonly unknown[]): Record<string, unknown> | undefined {
+    return (this.#shared.database.prepare(sql).all(...bindings) as Record<string, unknown>[])[0]
   }
 
   // -------------------------------------------------------------- internals
@@ -622,24 +631,18 @@ export class BetterSqlite3Adapter implements RelationAdapter {
    * {@link BetterSqlite3Adapter.foreignKeysEnforced} reads them), no transaction open (a
    * deferred foreign key lets one see its own unchecked rows), and no orphan row found by
    * `sqliteIntegrityQuery`, run on the first count and again every 1 000 counts or more
-   * (`recheckEvery`; a scan only when another connection has written since). Catalog reads,
+   * (`integrityChecked`; a scan only when another connection has written since). Catalog reads,
    * not counted.
    */
   #countGuard(link: LinkSpec): string | false {
-    const { database, enforced, integrity } = this.#shared
-    if (database.inTransaction || this.#activeScope() !== undefined) return false
-    let known = enforced.get(link)
-    if (known === undefined) {
-      const { sql, bindings } = sqliteForeignKeysQuery(link)
-      known = sqliteEnforcedGuard((database.prepare(sql).all(...bindings) as Record<string, unknown>[])[0])
-      enforced.set(link, known)
-    }
-    if (known === false) return false
-    let checked = integrity.get(link)
-    if (checked === undefined || ++checked.uses >= checked.every) {
-      const { sql, bindings } = sqliteIntegrityQuery(link, checked?.row)
-      const row = (database.prepare(sql).all(...bindings) as Record<string, unknown>[])[0]
-      checked = { row, uses: 0, every: recheckEvery(checked, row), guard: sqliteCountGuard(row) }
+    const { database, integrity } = this.#shared
+    if (database.inTransaction || this.#activeScope() !== undefined || this.#enforcedGuard(link) === false) return false
+    const previous = integrity.get(link)
+    let checked = stillTrusted(previous)
+    if (checked === undefined) {
+      const { sql, bindings } = sqliteIntegrityQuery(link, previous?.row)
+      const row = this.#catalogRow(sql, bindings)
+      checked = integrityChecked(previous, row, sqliteCountGuard(row))
       integrity.set(link, checked)
     }
     return checked.guard

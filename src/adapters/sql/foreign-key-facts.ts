@@ -60,11 +60,12 @@ export class ForeignKeyFactsCache {
     const dialect = this.#dialect
     if (dialect.integrityQuery === undefined || dialect.countGuard === undefined) return facts.count
     if (facts.count === false || inTransaction) return false
-    let checked = this.#integrity.get(link)
-    if (checked === undefined || ++checked.uses >= checked.every) {
+    const previous = this.#integrity.get(link)
+    let checked = stillTrusted(previous)
+    if (checked === undefined) {
       // A driver that refuses the check (a SQLite-like service without the pragma) gets the join.
-      const row = await readRow(dialect.integrityQuery(link, checked?.row)).catch(() => undefined)
-      checked = { row, uses: 0, every: recheckEvery(checked, row), guard: dialect.countGuard(row) }
+      const row = await readRow(dialect.integrityQuery(link, previous?.row)).catch(() => undefined)
+      checked = integrityChecked(previous, row, dialect.countGuard(row))
       this.#integrity.set(link, checked)
     }
     return checked.guard
@@ -85,15 +86,21 @@ export interface IntegrityCheck {
   readonly guard: string | false
 }
 
+/** `checked`, counting this use, while it may still be trusted; `undefined` once a check is due (none yet, or `every` counts since). */
+export function stillTrusted(checked: IntegrityCheck | undefined): IntegrityCheck | undefined {
+  return checked !== undefined && ++checked.uses < checked.every ? checked : undefined
+}
+
 /**
- * After how many counts to check a join table again: {@link SQLITE_RECHECK_EVERY}, doubled
- * each time the data had changed since the check before (another connection keeps writing: each
- * check then scans the table, and its answer is soon stale again), up to a thousand times that.
+ * The check just read (`row`, and the count guard it gives). It is trusted for
+ * {@link SQLITE_RECHECK_EVERY} counts, doubled each time the data had changed since the check
+ * before (another connection keeps writing: each check then scans the table, and its answer is
+ * soon stale again), up to a thousand times that.
  */
-export function recheckEvery(previous: IntegrityCheck | undefined, row: Readonly<Record<string, unknown>> | undefined): number {
-  if (previous === undefined) return SQLITE_RECHECK_EVERY
-  const moved = previous.row?.data_version !== row?.data_version || previous.row?.schema_version !== row?.schema_version
-  return moved ? Math.min(previous.every * 2, SQLITE_RECHECK_EVERY * 1000) : SQLITE_RECHECK_EVERY
+export function integrityChecked(previous: IntegrityCheck | undefined, row: Readonly<Record<string, unknown>> | undefined, guard: string | false): IntegrityCheck {
+  const moved = previous !== undefined && (previous.row?.data_version !== row?.data_version || previous.row?.schema_version !== row?.schema_version)
+  const every = moved ? Math.min(previous.every * 2, SQLITE_RECHECK_EVERY * 1000) : SQLITE_RECHECK_EVERY
+  return { row, uses: 0, every, guard }
 }
 
 /**
