@@ -398,6 +398,15 @@ export interface AdapterCapabilities {
    * linked the pair in between, or a row is missing). Without it, those calls read first.
    */
   readonly countsInserts: boolean
+  /**
+   * Whether the storage runs one writing statement at a time, so that no other caller's
+   * statement meets the rows of one of ours half written (SQLite, whose database takes one
+   * writer at a time; the memory adapter). The manager then writes a symmetrical link's two
+   * rows with one statement and no transaction, as a one-row link. Without it (PostgreSQL,
+   * MySQL: concurrent statements meet those rows one at a time, and an `INSERT` of both could
+   * store one of them only), it writes them in a `SERIALIZABLE` transaction. Default `false`.
+   */
+  readonly serialStatements?: boolean
 }
 
 /**

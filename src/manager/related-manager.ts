@@ -171,10 +171,13 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
         // one: one INSERT says it all. A refused row fails the whole statement (nothing written),
         // and #explain then reads once to name it.
         const { adapter, link } = this.#context
-        await storageCall(adapter, () => adapter.insertLinks({ link, pairs: this.#linkPairs(keys), values: through.values, refuseMissing: true }))
+        const insert = (store: RelationAdapter): Promise<number | undefined> =>
+          storageCall(store, () => store.insertLinks({ link, pairs: this.#linkPairs(keys), values: through.values, refuseMissing: true }))
+        if (this.#mirrored()) await this.#inTransaction(insert, READ_THEN_WRITE)
+        else await insert(adapter)
         return
       }
-      await this.#inTransaction((tx) => this.#addKeys(tx, keys, through))
+      await this.#inTransaction((tx) => this.#addKeys(tx, keys, through), this.#mirrored() ? READ_THEN_WRITE : WRITE)
     } catch (error) {
       // The lone INSERT may also meet a key that no row of the column's type could have (the
       // read first would have found no row for it).
@@ -293,9 +296,9 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
   /**
    * Links the target if it is not linked, unlinks it if it is, atomically, and resolves to the
    * new state: `true` when it is now linked. The seeds' favourite button. Without a listener,
-   * on an adapter that counts inserted rows, it reads nothing and opens no transaction: one
-   * `DELETE` when the pair was linked, a `DELETE` and an `INSERT … WHERE EXISTS` when it was
-   * not. A target or source with no row is refused, foreign keys or not.
+   * on an adapter that counts inserted rows, it reads nothing: one `DELETE` when the pair was
+   * linked, a `DELETE` and an `INSERT … WHERE EXISTS` when it was not, with no transaction
+   * (but a serializable one on a symmetrical relation, outside SQLite and memory). A target or source with no row is refused, foreign keys or not.
    */
   async toggle(target: TargetInput<T>, options: ThroughOptions<TThrough> = {}): Promise<boolean> {
     this.#prefetched = undefined
@@ -304,7 +307,10 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
     const { adapter, link, sourceKey, core } = this.#context
     try {
       // Without a listener, on an adapter that counts inserted rows: no read at all.
-      if (!core.events.active && adapter.capabilities.countsInserts) return await this.#alone((store) => this.#toggleByCounts(store, key, through))
+      if (!core.events.active && adapter.capabilities.countsInserts) {
+        const toggle = (store: RelationAdapter): Promise<boolean> => this.#toggleByCounts(store, key, through)
+        return await (this.#mirrored() ? this.#inTransaction(toggle, READ_THEN_WRITE) : this.#alone(toggle))
+      }
       // Listeners hear which way the toggle goes before the write, and an adapter that cannot
       // count inserted rows cannot tell a skipped pair from an inserted one: both read first.
       // SERIALIZABLE keeps two concurrent toggles of an unlinked pair from both answering true:
@@ -326,7 +332,8 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
   }
 
   /**
-   * toggle() with no listener, on an adapter that counts inserted rows: no transaction at all.
+   * toggle() with no listener, on an adapter that counts inserted rows: no transaction of its
+   * own for a one-row link (a symmetrical relation's two rows may need one, see #mirrored).
    * Each statement is atomic, and the one that changes something decides the answer: a DELETE
    * that deleted the link (now unlinked), or an INSERT that inserted it (now linked). An
    * INSERT that inserted nothing met a link another caller added after the DELETE: the next
@@ -351,6 +358,20 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
         throw new StorageError(adapter.name, `toggle() met a link added by another caller ${String(TOGGLE_ATTEMPTS)} times in a row; try again.`)
       }
     }
+  }
+
+  /**
+   * Whether a link is two rows (a symmetrical relation's pair and its mirror) that only a
+   * SERIALIZABLE transaction writes as one change. Where the adapter does not run one writing
+   * statement at a time (PostgreSQL, MySQL), concurrent statements meet a statement's rows one
+   * at a time: an INSERT of both rows could skip the first (another caller's, just committed)
+   * and insert the second after a third caller deleted the pair, storing half a link, and a
+   * toggle would answer as if it had flipped it (F15, docs/reliability.md). So the writes that
+   * insert those rows run in such a transaction there, even where one statement does for a
+   * one-row link. Deletes need none: a DELETE of rows inserted together deletes both or neither.
+   */
+  #mirrored(): boolean {
+    return this.#context.core.symmetrical && this.#context.adapter.capabilities.serialStatements !== true
   }
 
   /**

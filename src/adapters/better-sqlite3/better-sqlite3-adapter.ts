@@ -236,7 +236,7 @@ function insertTexts(link: LinkSpec, texts: LinkTexts, extra: readonly string[])
  */
 export class BetterSqlite3Adapter implements RelationAdapter {
   readonly name: string = 'better-sqlite3'
-  readonly capabilities: AdapterCapabilities = Object.freeze({ transactions: true, maxBindParameters: MAX_BIND_PARAMETERS, countsInserts: true })
+  readonly capabilities: AdapterCapabilities = Object.freeze({ transactions: true, maxBindParameters: MAX_BIND_PARAMETERS, countsInserts: true, serialStatements: true })
   readonly #shared: Shared
   readonly #scope: Scope | undefined
 

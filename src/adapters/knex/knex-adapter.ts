@@ -184,7 +184,7 @@ export class KnexAdapter implements RelationAdapter {
     this.#shared = shared
     this.#scope = scope
     this.name = shared.name
-    this.capabilities = Object.freeze({ transactions: true, maxBindParameters: shared.maxBindParameters, countsInserts: shared.dialect.countsInserts })
+    this.capabilities = Object.freeze({ transactions: true, maxBindParameters: shared.maxBindParameters, countsInserts: shared.dialect.countsInserts, serialStatements: shared.dialect.serialStatements })
   }
 
   /** Statements sent by this adapter and the transactions it opened (BEGIN, COMMIT and savepoints not counted). */

@@ -90,7 +90,7 @@ const current = new TransactionContext<Transaction>()
  */
 export class MemoryAdapter implements RelationAdapter {
   readonly name: string = 'memory'
-  readonly capabilities: AdapterCapabilities = Object.freeze({ transactions: true, maxBindParameters: Number.POSITIVE_INFINITY, countsInserts: true })
+  readonly capabilities: AdapterCapabilities = Object.freeze({ transactions: true, maxBindParameters: Number.POSITIVE_INFINITY, countsInserts: true, serialStatements: true })
   readonly #store: MemoryStore
   readonly #transaction: Transaction | undefined
 

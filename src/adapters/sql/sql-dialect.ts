@@ -95,6 +95,8 @@ export interface SqlDialect {
    * rows it inserted, leaving out the pairs it skipped.
    */
   readonly countsInserts: boolean
+  /** Whether the database runs one writing statement at a time (`AdapterCapabilities.serialStatements`). */
+  readonly serialStatements: boolean
   /** `column <op> value` for a string value, by code unit and case-sensitively. */
   compareString(column: string, op: StringComparison, value: string): SqlFragment
   /** `column IN (values)` for string values, by code unit and case-sensitively. */
@@ -309,6 +311,8 @@ export const sqliteDialect: SqlDialect = {
   countGuard: sqliteCountGuard,
   // better-sqlite3's `changes` leaves out the rows ON CONFLICT skipped and those the EXISTS filtered.
   countsInserts: true,
+  // One writer at a time per database file, whatever the connections and processes.
+  serialStatements: true,
   compareString: (column, op, value) => ({ sql: `?? COLLATE BINARY ${op} ?`, bindings: [column, value] }),
   inStrings: (column, values) => ({ sql: `?? COLLATE BINARY IN (${placeholders(values.length)})`, bindings: [column, ...values] }),
   textMatch(column, op, value) {
@@ -406,6 +410,8 @@ export const pgDialect: SqlDialect = {
   countGuard: pgCountGuard,
   // pg's rowCount leaves out the rows ON CONFLICT skipped and those the EXISTS filtered.
   countsInserts: true,
+  // Row locks: under READ COMMITTED a concurrent statement meets a statement's rows one at a time.
+  serialStatements: false,
   compareString(column, op, value) {
     if (op === '=') return { sql: '?? = ?', bindings: [column, value] }
     // `::text` also lets a string be compared with a uuid column, as memory compares keys.
@@ -508,6 +514,8 @@ export const mysqlDialect: SqlDialect = {
   // flag, as an inserted row does (and the statement's info line does not count it as a
   // duplicate either): the count cannot be told. The manager reads before it inserts here.
   countsInserts: false,
+  // InnoDB's row locks, as PostgreSQL.
+  serialStatements: false,
   compareString: (column, op, value) => ({ sql: `CAST(?? AS BINARY) ${op} CAST(? AS BINARY)`, bindings: [column, value] }),
   inStrings: (column, values) => ({
     sql: `CAST(?? AS BINARY) IN (${placeholders(values.length, 'CAST(? AS BINARY)')})`,
