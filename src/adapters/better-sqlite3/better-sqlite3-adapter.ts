@@ -39,7 +39,7 @@ import { sqliteCountGuard, sqliteEnforcedGuard, sqliteForeignKeysQuery, sqliteIn
 import { isSqliteBusy } from '../sqlite/sqlite-busy.js'
 import { CONFLICT_ADVICE } from '../sql/to-storage-error.js'
 import { integrityChecked, stillTrusted, type IntegrityCheck } from '../sql/foreign-key-facts.js'
-import { bindValue, countLinksSql, guardedCountLinksSql, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, RANK, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
+import { aloneCountLinksSql, bindValue, countLinksSql, inJson, KEY_TEXT, keyColumn, prefetchSql, quote, RANK, SOURCE_KEY, sourcesSql, targetsSql, type SqlText } from './sqlite-sql.js'
 import { splitLinkedRow, throughAliases } from '../sql/linked-row.js'
 
 /** Options of {@link BetterSqlite3Adapter}. */
@@ -81,6 +81,10 @@ interface Shared {
   readonly enforced: WeakMap<LinkSpec, string | false>
   /** The last integrity check of each join table (see #countGuard), and how many counts have trusted it. */
   readonly integrity: WeakMap<LinkSpec, IntegrityCheck>
+  /** Checks whose guard a count found broken (see #guardHeld): counts join until the next check. */
+  readonly broken: WeakSet<IntegrityCheck>
+  /** `PRAGMA foreign_keys`, `schema_version` and `data_version`, prepared on the first count that needs them. */
+  versions?: readonly [SqliteStatement, SqliteStatement, SqliteStatement]
   statements: number
 }
 
@@ -129,11 +133,17 @@ type InsertTriple = Pick<InsertTexts, 'one' | 'fromSource' | 'pairs'>
 
 const linkTexts = new WeakMap<LinkSpec, LinkTexts>()
 
-/** The text of the guarded count of a source's links (see countTargets), per link, with the guard it was built for. */
-const guardedCounts = new WeakMap<LinkSpec, { readonly guard: string; readonly sql: string }>()
+/** The text of the count of a source's links on the join table alone (see countTargets), per link. */
+const aloneCounts = new WeakMap<LinkSpec, string>()
 
 /** The text of a lookup of one linked target by its key, per link (`false`: its parameters are not the keys as given, as for UUID keys). */
 const keyLookups = new WeakMap<LinkSpec, string | false>()
+
+/** The texts of a lookup of the linked targets among n keys, per link and n, as keyLookups. */
+const keyListLookups = new WeakMap<LinkSpec, Map<number, string | false>>()
+
+/** The most keys a lookup among keys keeps a text for (linkedAmong() sends at most 1 000). */
+const KEY_LIST_TEXTS = 1000
 
 function textsOf(link: LinkSpec): LinkTexts {
   let texts = linkTexts.get(link)
@@ -253,7 +263,7 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       if (!Number.isSafeInteger(size) || size < 16) {
         throw new InvalidArgumentError(`statementCacheSize must be a whole number of at least 16; got ${formatValue(size)}.`)
       }
-      shared = { database, state: connectionState(database, size), retry: retryPolicy(options.retry), log: adapterLogger(options.log, 'better-sqlite3'), enforced: new WeakMap(), integrity: new WeakMap(), statements: 0 }
+      shared = { database, state: connectionState(database, size), retry: retryPolicy(options.retry), log: adapterLogger(options.log, 'better-sqlite3'), enforced: new WeakMap(), integrity: new WeakMap(), broken: new WeakSet(), statements: 0 }
     }
     this.#shared = shared
     this.#scope = scope
@@ -446,6 +456,20 @@ export class BetterSqlite3Adapter implements RelationAdapter {
         }
         if (text !== false) return this.#readKeys({ sql: text, parameters: [source, only.value as SqliteValue] }, link.target.keyType)
       }
+      // linkedAmong() of a page: the keys among n, in no order. The text depends on the link and
+      // n alone: built once per n, and kept where its parameters are the source and the keys as given.
+      if (only?.column === link.target.primaryKey && only.op === 'in' && others.length === 0 && query.exclude.length === 0 && query.orderBy.length === 0 && query.limit === undefined && !(query.offset !== undefined && query.offset > 0)) {
+        const keys = only.value as readonly SqliteValue[]
+        let texts = keyListLookups.get(link)
+        if (texts === undefined) keyListLookups.set(link, (texts = new Map<number, string | false>()))
+        let text = texts.get(keys.length)
+        if (text === undefined && keys.length <= KEY_LIST_TEXTS) {
+          const built = targetsSql(link, source, query, 'keys')
+          text = built.parameters.length === keys.length + 1 && built.parameters[0] === source && keys.every((key, index) => built.parameters[index + 1] === key) ? built.sql : false
+          texts.set(keys.length, text)
+        }
+        if (typeof text === 'string') return this.#readKeys({ sql: text, parameters: [source, ...keys] }, link.target.keyType)
+      }
       return this.#readKeys(targetsSql(link, source, query, 'keys'), link.target.keyType)
     })
   }
@@ -453,19 +477,16 @@ export class BetterSqlite3Adapter implements RelationAdapter {
   async countTargets(input: SelectTargetsInput): Promise<number> {
     return this.#exec(() => {
       const { link, source, query } = input
-      const guard = query.where.length === 0 && query.exclude.length === 0 ? this.#countGuard(link) : false
-      if (guard === false) return this.#readCount(targetsSql(link, source, query, 'count'))
-      // Every link row has its target row while the guard holds: the join table's index alone.
-      // COUNT(*): the guard holds only for a NOT NULL target column (sqliteCountGuard). The text
-      // depends on the link and the guard alone (the join, with no condition, binds the source
-      // alone): built once per guard.
-      let text = guardedCounts.get(link)
-      if (text?.guard !== guard) {
-        const alone = `SELECT COUNT(*) FROM ${quote(link.table)} AS ${L} WHERE ${L}.${quote(link.sourceColumn)} = ?`
-        text = { guard, sql: `SELECT CASE WHEN ${guard} THEN (${alone}) ELSE (${targetsSql(link, source, query, 'count').sql}) END` }
-        guardedCounts.set(link, text)
+      const check = query.where.length === 0 && query.exclude.length === 0 ? this.#countGuard(link) : undefined
+      if (check !== undefined) {
+        // Every link row has its target row while the guard holds: the join table's index alone.
+        // COUNT(*): the guard holds only for a NOT NULL target column (sqliteCountGuard).
+        let text = aloneCounts.get(link)
+        if (text === undefined) aloneCounts.set(link, (text = `SELECT COUNT(*) FROM ${quote(link.table)} AS ${L} WHERE ${L}.${quote(link.sourceColumn)} = ?`))
+        const count = this.#readCount({ sql: text, parameters: [source] })
+        if (this.#guardHeld(check)) return count
       }
-      return this.#readCount({ sql: text.sql, parameters: [source, source] })
+      return this.#readCount(targetsSql(link, source, query, 'count'))
     })
   }
 
@@ -515,9 +536,14 @@ export class BetterSqlite3Adapter implements RelationAdapter {
   async countLinks(input: CountLinksInput): Promise<LinkCount[]> {
     const { keyType } = input.link.source
     return this.#exec(() => {
-      const guard = input.related.length === 0 ? this.#countGuard(input.link) : false
-      const { sql, parameters } = guard === false ? countLinksSql(input) : guardedCountLinksSql(input, guard)
-      return (this.#all(sql, 'objects', parameters) as Row[]).map((row) => ({ source: readStoredKey(row[SOURCE_KEY], keyType), count: Number(row.count) }))
+      const check = input.related.length === 0 ? this.#countGuard(input.link) : undefined
+      const read = ({ sql, parameters }: SqlText): LinkCount[] =>
+        (this.#all(sql, 'objects', parameters) as Row[]).map((row) => ({ source: readStoredKey(row[SOURCE_KEY], keyType), count: Number(row.count) }))
+      if (check !== undefined) {
+        const counts = read(aloneCountLinksSql(input))
+        if (this.#guardHeld(check)) return counts
+      }
+      return read(countLinksSql(input))
     })
   }
 
@@ -627,16 +653,16 @@ export class BetterSqlite3Adapter implements RelationAdapter {
   // -------------------------------------------------------------- internals
 
   /**
-   * The guard of a count of `link`'s join table alone, or false: foreign keys enforced (as
-   * {@link BetterSqlite3Adapter.foreignKeysEnforced} reads them), no transaction open (a
-   * deferred foreign key lets one see its own unchecked rows), and no orphan row found by
-   * `sqliteIntegrityQuery`, run on the first count and again every 1 000 counts or more
-   * (`integrityChecked`; a scan only when another connection has written since). Catalog reads,
-   * not counted.
+   * The integrity check that lets a count of `link`'s join table read that table alone, or
+   * undefined: foreign keys enforced (as {@link BetterSqlite3Adapter.foreignKeysEnforced} reads
+   * them), no transaction open (a deferred foreign key lets one see its own unchecked rows), and
+   * no orphan row found by `sqliteIntegrityQuery`, run on the first count and again every 1 000
+   * counts or more (`integrityChecked`; a scan only when another connection has written since).
+   * The count must then confirm the check's guard with {@link #guardHeld}. Catalog reads, not counted.
    */
-  #countGuard(link: LinkSpec): string | false {
-    const { database, integrity } = this.#shared
-    if (database.inTransaction || this.#activeScope() !== undefined || this.#enforcedGuard(link) === false) return false
+  #countGuard(link: LinkSpec): IntegrityCheck | undefined {
+    const { database, integrity, broken } = this.#shared
+    if (database.inTransaction || this.#activeScope() !== undefined || this.#enforcedGuard(link) === false) return undefined
     const previous = integrity.get(link)
     let checked = stillTrusted(previous)
     if (checked === undefined) {
@@ -645,7 +671,32 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       checked = integrityChecked(previous, row, sqliteCountGuard(row))
       integrity.set(link, checked)
     }
-    return checked.guard
+    return checked.guard === false || broken.has(checked) ? undefined : checked
+  }
+
+  /**
+   * Whether the guard of `check` (`sqliteCountGuard`: foreign keys on, the schema and, from other
+   * connections, the data unchanged since the check) held for the count just run. The Knex
+   * adapter puts the guard in the count's own statement; here three `PRAGMA` statements right
+   * after it, a third of the cost (SQLite's `pragma_…()` table functions cost about 2 µs each).
+   * It is the same answer: the count and the pragmas run synchronously on this connection, so
+   * nothing of this connection ran between them, and another connection's write committed
+   * before or during the count has changed `data_version` by now. When it did not hold, the
+   * count is run again joining the target table, and so is every count until the next check.
+   * Catalog reads, not counted.
+   */
+  #guardHeld(check: IntegrityCheck): boolean {
+    const shared = this.#shared
+    const { database } = shared
+    const [foreignKeys, schema, data] = (shared.versions ??= [
+      database.prepare('PRAGMA foreign_keys').pluck(),
+      database.prepare('PRAGMA schema_version').pluck(),
+      database.prepare('PRAGMA data_version').pluck(),
+    ])
+    const held =
+      Number(foreignKeys.get()) === 1 && Number(schema.get()) === Number(check.row?.schema_version) && Number(data.get()) === Number(check.row?.data_version)
+    if (!held) shared.broken.add(check)
+    return held
   }
 
   /** This adapter's open transaction, or the one of the current async context on the same connection. */

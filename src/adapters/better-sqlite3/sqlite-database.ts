@@ -21,6 +21,8 @@ export interface SqliteStatement {
   run(...parameters: readonly unknown[]): SqliteRunResult
   /** Runs the statement and returns every row. */
   all(...parameters: readonly unknown[]): unknown[]
+  /** Runs the statement and returns its first row, or `undefined`. */
+  get(...parameters: readonly unknown[]): unknown
   /** Rows as arrays of values instead of objects. */
   raw(toggle?: boolean): this
   /** Only the first column of each row. */

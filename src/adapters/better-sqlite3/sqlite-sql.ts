@@ -258,23 +258,20 @@ export function countLinksSql({ link, sources, related, through, distinct }: Cou
 }
 
 /**
- * {@link countLinksSql} with no condition on the target rows, for a join table whose rows all
- * have their target rows while `guard` holds (see `sqliteCountGuard`): one row per source, its
- * links counted on the join table's index alone, or joined to the target table when the guard
- * fails. Per source rather than `GROUP BY`: SQLite evaluates the guard once for the statement
- * in a `CASE`, but once per row in a `WHERE`.
+ * {@link countLinksSql} with no condition on the target rows, on the join table alone, for a
+ * join table whose rows all have their target rows (the adapter's integrity check, confirmed
+ * after the count: `#guardHeld`): one row per source, its links counted on the join table's
+ * index. Per source (a subquery per key of `json_each`) rather than `GROUP BY`, which SQLite
+ * runs as a scan of the keys' index entries and a sort.
  */
-export function guardedCountLinksSql({ link, sources, through, distinct }: CountLinksInput, guard: string): SqlText {
+export function aloneCountLinksSql({ link, sources, through, distinct }: CountLinksInput): SqlText {
   const parameters: SqliteValue[] = []
   const target = `${L}.${quote(link.targetColumn)}`
-  const count = (what: string): string => (distinct ? `COUNT(DISTINCT ${target})` : `COUNT(${what})`)
-  const linksOf = `WHERE ${L}.${quote(link.sourceColumn)} = k.value`
-  // Each branch binds the through conditions' values, in the order the placeholders appear.
-  // COUNT(*): the guard holds only for a NOT NULL target column (sqliteCountGuard).
-  const alone = `(SELECT ${count('*')} FROM ${quote(link.table)} AS ${L} ${linksOf}${conditions(L, linkUuidColumns(link), through, parameters)})`
-  const joined = `(SELECT ${count('*')} ${linkedTargets(link)} ${linksOf}${conditions(L, linkUuidColumns(link), through, parameters)})`
+  // COUNT(*): the check holds only for a NOT NULL target column (sqliteCountGuard).
+  const count = distinct ? `COUNT(DISTINCT ${target})` : 'COUNT(*)'
+  const alone = `(SELECT ${count} FROM ${quote(link.table)} AS ${L} WHERE ${L}.${quote(link.sourceColumn)} = k.value${conditions(L, linkUuidColumns(link), through, parameters)})`
   parameters.push(keysJson(sources, link.source.keyType))
-  return { sql: `SELECT ${keyColumn('k.value', link.source.keyType)} AS ${SOURCE_KEY}, CASE WHEN ${guard} THEN ${alone} ELSE ${joined} END AS count FROM json_each(?) AS k`, parameters }
+  return { sql: `SELECT ${keyColumn('k.value', link.source.keyType)} AS ${SOURCE_KEY}, ${alone} AS count FROM json_each(?) AS k`, parameters }
 }
 
 /**
