@@ -235,7 +235,7 @@ export class RelatedQuery<T extends AnyModel, TThrough extends object = object> 
     const { adapter, link, sourceKey } = this.#source
     // A row at `offset` exists exactly when more than `offset` rows match, whatever the order.
     const keys = await storageCall(adapter, () =>
-      adapter.selectTargetKeys({ link, source: sourceKey, query: { ...this.#query(), orderBy: [], limit: 1, offset: this.#state.offset } }),
+      adapter.selectTargetKeys({ link, source: sourceKey, query: { ...this.#query(false), limit: 1, offset: this.#state.offset } }),
     )
     return keys.length > 0
   }
@@ -262,14 +262,17 @@ export class RelatedQuery<T extends AnyModel, TThrough extends object = object> 
   }
 
   /** The query for the adapter: conditions and order on database columns. */
-  #query(): TargetQuery {
+  /** The query for the adapter; `ordered: false` for a read whose order does not matter (exists()). */
+  #query(ordered = true): TargetQuery {
     const { targetModel, adapter } = this.#source
-    assertBindable([...this.#state.where, ...this.#state.exclude.flat()], adapter.capabilities.maxBindParameters, adapter.name)
+    const { where, exclude } = this.#state
+    // One condition and no exclude (filter({ pk }).exists()): nothing to gather first.
+    assertBindable(exclude.length === 0 ? where : [...where, ...exclude.flat()], adapter.capabilities.maxBindParameters, adapter.name)
     const names = columnNamesOf(targetModel)
     return {
-      where: names.conditions(this.#state.where),
-      exclude: this.#state.exclude.map((group) => names.conditions(group)),
-      orderBy: this.#order(names),
+      where: names.conditions(where),
+      exclude: exclude.length === 0 ? [] : exclude.map((group) => names.conditions(group)),
+      orderBy: ordered ? this.#order(names) : [],
       limit: this.#state.limit,
       offset: this.#state.offset,
     }
