@@ -9,12 +9,18 @@ export function asStorageError(adapter: RelationAdapter, error: unknown): Throug
 }
 
 /** Runs one adapter operation, turning a driver error into a {@link StorageError}. */
-export async function storageCall<R>(adapter: RelationAdapter, run: () => Promise<R>): Promise<R> {
+export function storageCall<R>(adapter: RelationAdapter, run: () => Promise<R>): Promise<R> {
+  // Not an async function: one promise fewer per statement (a like button sends two).
+  let pending: Promise<R>
   try {
-    return await run()
+    // An adapter written in JavaScript may return a plain value: resolve it (a promise comes back as it is).
+    pending = Promise.resolve(run())
   } catch (error) {
-    throw asStorageError(adapter, error)
+    return Promise.reject(asStorageError(adapter, error))
   }
+  return pending.then(undefined, (error: unknown) => {
+    throw asStorageError(adapter, error)
+  })
 }
 
 /** Every write: run again (per the adapter's retry policy) when the database aborted it for a deadlock. */
