@@ -15,6 +15,9 @@ import { isLinearizable, type PairOp } from './helpers/linearizability.js'
 // PostgreSQL in every run (150, in about a third of the runs); `npm test` runs 150, `npm run test:long` 1 000.
 const CLIENTS = Number(process.env.SYMMETRICAL_RACE_CLIENTS ?? 8)
 const CALLS = Number(process.env.SYMMETRICAL_RACE_CALLS ?? 150)
+// Eight callers on one pair conflict on almost every call, and each conflict waits before it
+// runs again: allow 200 ms per call of a connection (a minute at the least).
+const TIMEOUT = Math.max(60_000, CALLS * 200)
 
 interface PalRow {
   id: number
@@ -77,7 +80,7 @@ for (const target of knexTargets.filter((candidate) => candidate.name !== 'sqlit
       return [has(a, b), has(b, a)]
     }
 
-    it('never loses a flip when toggles of one pair run at once from both sides', async () => {
+    it('never loses a flip when toggles of one pair run at once from both sides', { timeout: TIMEOUT }, async () => {
       await db(pals.through.table).del()
       const ops: PairOp[] = []
       const gaveUp: string[] = []
@@ -104,7 +107,7 @@ for (const target of knexTargets.filter((candidate) => candidate.name !== 'sqlit
       expect(gaveUp.length, gaveUp.join('\n')).toBeLessThan(ops.length / 100)
     })
 
-    it('never leaves half a link when adds and removes of one pair run at once from both sides', async () => {
+    it('never leaves half a link when adds and removes of one pair run at once from both sides', { timeout: TIMEOUT }, async () => {
       await db(pals.through.table).del()
       const halves: string[] = []
       const gaveUp: string[] = []
