@@ -4,6 +4,7 @@ import { createJoinTable, createTable, KnexAdapter } from '../../src/adapters/kn
 import { defineModel, isThroughlineError, manyToMany, type RelationAdapter, type RetryPolicy } from '../../src/index.js'
 import { modelTable } from '../../src/conformance/model-table.js'
 import { disconnect, knexTargets, reportSkippedTargets } from '../helpers/knex-targets.js'
+import { random } from './helpers/concurrency-plan.js'
 
 // The calls that conflict most, all on one hot spot at once, from 8 connections: toggles that
 // read first (a listener is attached), updateOrCreate on one shared lookup, and sets of one
@@ -55,15 +56,6 @@ async function callerTransaction(db: Knex, work: (trx: Knex.Transaction) => Prom
       onRetry()
       await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(250, 2 ** attempt)))
     }
-  }
-}
-
-/** A deterministic random sequence, so that a failing run can be run again. */
-function random(seed: number): () => number {
-  let state = seed
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648
-    return state / 2_147_483_648
   }
 }
 

@@ -5,6 +5,7 @@ import { defineModel, isThroughlineError, manyToMany } from '../../src/index.js'
 import { modelTable } from '../../src/conformance/model-table.js'
 import { disconnect, knexTargets, reportSkippedTargets } from '../helpers/knex-targets.js'
 import { isLinearizable, type PairOp } from './helpers/linearizability.js'
+import { random } from './helpers/concurrency-plan.js'
 
 // A symmetrical link is two rows. On a server, concurrent statements on one pair of rows
 // interleave row by row (READ COMMITTED, InnoDB's row locks): one multi-row INSERT can meet the
@@ -40,15 +41,6 @@ async function unlessGivenUp<R>(call: () => Promise<R>, gaveUp: string[]): Promi
     if (!isThroughlineError(error, 'M2M_CONFLICT')) throw error
     gaveUp.push(error.message)
     return undefined
-  }
-}
-
-/** A deterministic random sequence, so that a failing run can be run again. */
-function random(seed: number): () => number {
-  let state = seed
-  return () => {
-    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648
-    return state / 2_147_483_648
   }
 }
 
