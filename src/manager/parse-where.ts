@@ -281,6 +281,11 @@ export function parseCount(count: number, what: string): number {
 /** The most values the conditions of one read may hold, on every adapter. */
 export const MAX_LOOKUP_VALUES = 10_000
 
+/** The most lookup values one read may bind on an adapter that takes `maxBindParameters` (see {@link assertBindable}). */
+export function lookupBudget(maxBindParameters: number): number {
+  return Math.min(MAX_LOOKUP_VALUES, Math.floor((maxBindParameters - 64) / 2))
+}
+
 /**
  * Checks that the values of `conditions` fit in one statement of an adapter that binds at most
  * `maxBindParameters` values (keys of the relation itself are chunked by the adapter; the
@@ -290,7 +295,7 @@ export function assertBindable(conditions: readonly Condition[], maxBindParamete
   // One limit on every adapter, so that a query that works on one works on all (10 000 fits
   // every SQL adapter's bind limit with room for dialects that bind a string twice), or less
   // when the adapter declares less.
-  const budget = Math.min(MAX_LOOKUP_VALUES, Math.floor((maxBindParameters - 64) / 2))
+  const budget = lookupBudget(maxBindParameters)
   const used = conditions.reduce((sum, { value }) => sum + (Array.isArray(value) ? value.length : 1), 0)
   if (used > budget) {
     const biggest = conditions.reduce((best, condition) =>

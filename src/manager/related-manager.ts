@@ -18,7 +18,7 @@ import type { ValueOrFactory } from '../model/define-through.js'
 import { isIdentifier } from '../model/identifier.js'
 import { tagRow } from '../model/model-of.js'
 import type { RelationCore } from '../relation/many-to-many.js'
-import type { OrderBy, ThroughOrderBy, Where } from './parse-where.js'
+import { lookupBudget, type OrderBy, type ThroughOrderBy, type Where } from './parse-where.js'
 import { RelatedQuery } from './related-query.js'
 import { inTransaction, READ_THEN_WRITE, storageCall, WRITE } from './storage-call.js'
 
@@ -369,6 +369,9 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
    * toggle would answer as if it had flipped it (F15, docs/reliability.md). So the writes that
    * insert those rows run in such a transaction there, even where one statement does for a
    * one-row link. Deletes need none: a DELETE of rows inserted together deletes both or neither.
+   * The INSERT that skips linked pairs decides on both rows alike: PostgreSQL's `NOT EXISTS`
+   * reads them in the transaction's snapshot (a pair a concurrent DELETE removes after it is
+   * skipped whole, not half), and MySQL locks the duplicate rows it skips. create() needs none: nobody else can link a new key yet.
    */
   #mirrored(): boolean {
     return this.#context.core.symmetrical && this.#context.adapter.capabilities.serialStatements !== true
@@ -594,7 +597,8 @@ export class RelatedManager<S extends AnyModel, T extends AnyModel, TThrough ext
       return keys.filter((key) => linked.has(key)) as KeyOf<T>[]
     }
     const { adapter, link, sourceKey, targetModel } = this.#context
-    if (keys.length <= LINKED_AMONG_AS_QUERY) {
+    // Within the adapter's bind limit too (Cloudflare D1 binds 100): beyond it, probeLinks chunks.
+    if (keys.length <= Math.min(LINKED_AMONG_AS_QUERY, lookupBudget(adapter.capabilities.maxBindParameters))) {
       // A page's worth: the linked rows' keys, joined to the target table by primary key (the
       // read of filter({ pk__in }).ids(), built here from the keys already checked, and in no
       // order: the answer follows the keys given). probeLinks also reads which targets and

@@ -261,8 +261,10 @@ export class RelatedQuery<T extends AnyModel, TThrough extends object = object> 
     return this.#state.limit === 0 || matchesNothing(this.#state.where)
   }
 
-  /** The query for the adapter: conditions and order on database columns. */
-  /** The query for the adapter; `ordered: false` for a read whose order does not matter (exists()). */
+  /**
+   * The query for the adapter: conditions and order on database columns; `ordered: false` for
+   * a read whose order does not matter (exists()).
+   */
   #query(ordered = true): TargetQuery {
     const { targetModel, adapter } = this.#source
     const { where, exclude } = this.#state

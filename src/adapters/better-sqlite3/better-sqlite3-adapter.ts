@@ -693,8 +693,14 @@ export class BetterSqlite3Adapter implements RelationAdapter {
       database.prepare('PRAGMA schema_version').pluck(),
       database.prepare('PRAGMA data_version').pluck(),
     ])
-    const held =
-      Number(foreignKeys.get()) === 1 && Number(schema.get()) === Number(check.row?.schema_version) && Number(data.get()) === Number(check.row?.data_version)
+    let held: boolean
+    try {
+      held = Number(foreignKeys.get()) === 1 && Number(schema.get()) === Number(check.row?.schema_version) && Number(data.get()) === Number(check.row?.data_version)
+    } catch {
+      // Another process holds the database (SQLITE_BUSY in rollback-journal mode): no answer,
+      // so the count joins, as a statement that is run again when busy; the next count checks again.
+      return false
+    }
     if (!held) shared.broken.add(check)
     return held
   }

@@ -514,7 +514,8 @@ export const mysqlDialect: SqlDialect = {
   // flag, as an inserted row does (and the statement's info line does not count it as a
   // duplicate either): the count cannot be told. The manager reads before it inserts here.
   countsInserts: false,
-  // InnoDB's row locks, as PostgreSQL.
+  // Row locks: statements of several connections run at once. (InnoDB's locking reads may
+  // already keep the two rows of a symmetrical link whole; nothing documents that it must.)
   serialStatements: false,
   compareString: (column, op, value) => ({ sql: `CAST(?? AS BINARY) ${op} CAST(? AS BINARY)`, bindings: [column, value] }),
   inStrings: (column, values) => ({
